@@ -1,0 +1,9 @@
+import type { CliCommand } from './cliIo';
+
+/**
+ * The sub-commands of `docker-net-lab`, loaded lazily so that `--help` and small commands stay fast.
+ * One file per command in ./commands; add a line here for a new one.
+ */
+export const commandTable: Readonly<Record<string, () => Promise<CliCommand>>> = {
+  version: async () => (await import('./commands/version')).versionCommand,
+};

@@ -1,0 +1,17 @@
+import * as vscode from 'vscode';
+import { registerCommands } from './commands/registry';
+
+/** The extension's output channel; created on activation. */
+let log: vscode.LogOutputChannel | undefined;
+
+/** Entry point: registers commands and views. Heavy modules (ssh2, dockerode) load on first use. */
+export function activate(context: vscode.ExtensionContext): void {
+  log = vscode.window.createOutputChannel('Docker Network Lab', { log: true });
+  context.subscriptions.push(log);
+  registerCommands(context, log);
+}
+
+/** Nothing to do: everything is in context.subscriptions. */
+export function deactivate(): void {
+  log = undefined;
+}
