@@ -41,3 +41,17 @@ export interface RemoteShell {
    */
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
 }
+
+/**
+ * Gives the shells of the configured nodes. The CLI and the VS Code host each provide one (backed by
+ * NodeSession over SSH); the lab runner and state checks take it as a parameter.
+ */
+export interface ShellProvider {
+  /** Names of the configured nodes, in order (node1 first). */
+  nodeNames(): readonly string[];
+  /**
+   * The shell of one node, connecting when needed.
+   * @throws LabError `NotFound` for an unknown node, connection errors (`Unreachable`, `HostKeyChanged`, …).
+   */
+  shell(node: string, signal?: AbortSignal): Promise<RemoteShell>;
+}

@@ -1,5 +1,8 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands/registry';
+import { registerDiagnostics } from './diagnostics/registerDiagnostics';
+import { registerNodes } from './nodes/registerNodes';
+import { registerSteps } from './steps/registerSteps';
 
 /** The extension's output channel; created on activation. */
 let log: vscode.LogOutputChannel | undefined;
@@ -9,6 +12,9 @@ export function activate(context: vscode.ExtensionContext): void {
   log = vscode.window.createOutputChannel('Docker Network Lab', { log: true });
   context.subscriptions.push(log);
   registerCommands(context, log);
+  registerNodes(context, log);
+  registerSteps(context, log);
+  registerDiagnostics(context, log);
 }
 
 /** Nothing to do: everything is in context.subscriptions. */
