@@ -1,0 +1,153 @@
+// Runs an extension's test suite inside a real VS Code extension host, headless: a private
+// code-server (Code 1.139, Node 24 extension host) opened in headless Debian chromium with the
+// smoke-test driver's URL payload (extensionDevelopmentPath + extensionTestsPath). Test output is
+// relayed; the exit code is the suite's result.
+//
+// usage: node scripts/runExtensionTests.mjs --extensionDevelopmentPath=DIR --extensionTestsPath=DIR_OR_FILE
+//          [--folder=DIR] [--timeout=SECONDS] [--screenshot=FILE.png] [--logsDir=DIR] [--keepTmp] [--verbose]
+// Unknown arguments (the Electron flags @vscode/test-electron adds) are ignored, so
+// scripts/codeServerShim.sh can stand in for the VS Code executable in runTests().
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import util from 'node:util';
+import { ensureTools, toolsReady, toolPaths } from './ensureTools.mjs';
+import { launchChromium, startCodeServer, writeUserSettings } from './codeServer.mjs';
+
+function parseArgs(argv) {
+  const out = { positional: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) { out.positional.push(a); continue; }
+    const eq = a.indexOf('=');
+    if (eq > 0) { out[a.slice(2, eq)] = a.slice(eq + 1); continue; }
+    const key = a.slice(2);
+    // "--extensionDevelopmentPath DIR" form (only for the options we know take a value)
+    if (['extensionDevelopmentPath', 'extensionTestsPath', 'folder', 'timeout', 'screenshot', 'logsDir'].includes(key) && argv[i + 1] && !argv[i + 1].startsWith('--')) {
+      out[key] = argv[++i];
+    } else {
+      out[key] = true;
+    }
+  }
+  return out;
+}
+
+const args = parseArgs(process.argv.slice(2));
+if (typeof args.extensionDevelopmentPath !== 'string' || typeof args.extensionTestsPath !== 'string') {
+  console.error('usage: runExtensionTests.mjs --extensionDevelopmentPath=DIR --extensionTestsPath=DIR_OR_FILE [--folder=DIR] [--timeout=S]');
+  process.exit(2);
+}
+const devPath = path.resolve(args.extensionDevelopmentPath);
+const testsPath = path.resolve(args.extensionTestsPath);
+const timeoutMs = Number(args.timeout ?? 600) * 1000;
+const verbose = Boolean(args.verbose) || process.env.DOCKER_NET_LAB_VERBOSE === '1';
+const t0 = Date.now();
+const say = (...a) => console.log(`[vscode-runner ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+
+let tools = toolPaths();
+if (!toolsReady(tools)) {
+  say('tools missing: installing (scripts/ensureTools.mjs)');
+  tools = ensureTools({ apt: false, log: (s) => say(s) });
+}
+if (!fs.existsSync(tools.chromium)) {
+  console.error(`chromium not found at ${tools.chromium}; run: node scripts/ensureTools.mjs`);
+  process.exit(1);
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dnl-vscode-test-'));
+const dirs = {
+  configFile: path.join(tmp, 'config.yaml'),
+  userDataDir: path.join(tmp, 'user-data'),
+  extensionsDir: path.join(tmp, 'extensions'),
+  tmpDir: path.join(tmp, 'tmp'),
+};
+fs.mkdirSync(dirs.tmpDir, { recursive: true });
+// a directory positional (test-electron launchArgs style) or --folder is the workspace; else an empty one
+const positionalDir = args.positional.find((p) => fs.existsSync(p) && fs.statSync(p).isDirectory());
+const folder = typeof args.folder === 'string' ? path.resolve(args.folder)
+  : positionalDir ? path.resolve(positionalDir) : path.join(tmp, 'workspace');
+fs.mkdirSync(folder, { recursive: true });
+// Workspace trust off = every folder trusted: the extension refuses remote commands when untrusted.
+writeUserSettings(dirs.userDataDir, { 'security.workspace.trust.enabled': false });
+
+// Workbench and extension-host chatter that says nothing about the tests.
+const NOISE = /^\[(AgentHost|AgentHost:remote|ChatModelSelection|AccountPolicyGate|Service Worker|reconnection-grace-time)\]|^(Creating a socket|Resolving connection token|Resolved connection token|Updating additional builtin)|ENOTFOUND|^Canceled: Canceled|^%s%s$|^\s*$/;
+
+let server;
+let browser;
+let exitCode = 1;
+const cleanup = async () => {
+  await browser?.close().catch(() => {});
+  await server?.stop();
+};
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    say(`${sig}: stopping code-server`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+try {
+  server = await startCodeServer({
+    tools,
+    dirs,
+    // without the smoke-test driver a built VS Code ignores the URL payload
+    extraArgs: ['--disable-workspace-trust', '--disable-getting-started-override', '--vscode-option', 'enable-smoke-test-driver'],
+    logFile: path.join(tmp, 'code-server.log'),
+    onLine: verbose ? (l) => console.log(`[code-server] ${l}`) : undefined,
+  });
+  say(`code-server listening on 127.0.0.1:${server.port} (pgid ${server.pid})`);
+
+  const payload = [
+    ['extensionDevelopmentPath', server.remote(devPath)],
+    ['extensionTestsPath', server.remote(testsPath)],
+    ['skipWelcome', 'true'],
+    ['skipReleaseNotes', 'true'],
+  ];
+  const url = server.url(folder, payload);
+  browser = await launchChromium(tools, tmp);
+  const page = browser.pages()[0] ?? await browser.newPage();
+  let finish;
+  const finished = new Promise((resolve) => { finish = resolve; });
+  const automationLog = fs.createWriteStream(path.join(tmp, 'automation.log'));
+  // the workbench forwards extension-host console output (the mocha report) here
+  await page.exposeFunction('codeAutomationLog', (type, logArgs) => {
+    const text = util.format(...(Array.isArray(logArgs) ? logArgs : [logArgs]));
+    automationLog.write(`${type} ${text}\n`);
+    if (verbose || !NOISE.test(text)) console.log(type === 'info' || type === 'log' ? text : `[${type}] ${text}`);
+  });
+  await page.exposeFunction('codeAutomationExit', (code, logs) => {
+    if (typeof args.logsDir === 'string' && Array.isArray(logs)) {
+      for (const entry of logs) {
+        const f = path.join(path.resolve(args.logsDir), entry.relativePath);
+        fs.mkdirSync(path.dirname(f), { recursive: true });
+        fs.writeFileSync(f, entry.contents);
+      }
+    }
+    finish(Number(code));
+  });
+  page.on('pageerror', (e) => say('page error:', e.message));
+  say(`opening the workbench (folder ${folder})`);
+  await page.goto(url);
+  let timer;
+  const timedOut = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
+  const result = await Promise.race([finished, timedOut]);
+  clearTimeout(timer);
+  automationLog.end();
+  if (typeof args.screenshot === 'string') await page.screenshot({ path: args.screenshot }).catch(() => {});
+  if (result === 'timeout') {
+    say(`TIMEOUT: no result after ${timeoutMs / 1000}s`);
+    exitCode = 1;
+  } else {
+    exitCode = result;
+    say(`extension host finished the suite with exit code ${result}`);
+  }
+} catch (e) {
+  say('ERROR', e instanceof Error ? e.message : String(e));
+  exitCode = 1;
+} finally {
+  await cleanup();
+  if (exitCode === 0 && !args.keepTmp) fs.rmSync(tmp, { recursive: true, force: true });
+  else say(`kept ${tmp} (code-server.log, automation.log)`);
+}
+process.exit(exitCode);
