@@ -1,0 +1,177 @@
+// Pure (no vscode import): reading the `dockerNetLab.nodes` setting and the local lab's nodes file into
+// one list of nodes plus per-entry problems, and parsing what the user types in "Add Node".
+import Ajv from 'ajv';
+import { isLabError } from '../../core/errors';
+import type { NodeConfig } from '../../core/nodes/nodeConfig';
+import { nodeConfigSchema, parseNodeConfig } from '../../core/nodes/nodesFile';
+
+/** Where a configured node comes from. */
+export type NodeOrigin = 'localLab' | 'settings';
+
+/** A valid configured node and where it was defined. */
+export interface ConfiguredNode {
+  readonly config: NodeConfig;
+  readonly origin: NodeOrigin;
+  /** Index in the `dockerNetLab.nodes` array (settings nodes only). */
+  readonly index?: number;
+}
+
+/** A malformed entry: shown as an error item; the other nodes keep working. */
+export interface NodeConfigProblem {
+  /** `dockerNetLab.nodes` or the lab nodes file name. */
+  readonly source: string;
+  /** Index of the entry in the array, -1 when the whole value/file is wrong. */
+  readonly index: number;
+  /** The offending field (`port`, `host`, …), or `(entry)` when the entry itself is wrong. */
+  readonly field: string;
+  /** One sentence saying what is wrong. */
+  readonly message: string;
+}
+
+/** The merged node configuration. */
+export interface NodesConfiguration {
+  readonly nodes: readonly ConfiguredNode[];
+  readonly problems: readonly NodeConfigProblem[];
+}
+
+/** The settings key holding the user's nodes. */
+export const nodesSettingKey = 'dockerNetLab.nodes';
+
+let fieldValidator: ReturnType<Ajv['compile']> | undefined;
+
+/** The first offending field of an entry and a sentence about it (structured ajv errors, not message text). */
+export function describeNodeProblem(value: unknown): { field: string; message: string } | undefined {
+  fieldValidator ??= new Ajv({ allErrors: true }).compile(nodeConfigSchema);
+  if (fieldValidator(value)) {
+    const auth = (value as { auth?: unknown }).auth;
+    const keyFile = (value as { keyFile?: unknown }).keyFile;
+    if (auth === 'key' && keyFile === undefined) { return { field: 'keyFile', message: 'auth "key" needs a keyFile' }; }
+    return undefined;
+  }
+  const err = fieldValidator.errors?.[0];
+  if (err === undefined) { return { field: '(entry)', message: 'is invalid' }; }
+  const params = err.params as { missingProperty?: string; additionalProperty?: string };
+  if (err.keyword === 'required' && params.missingProperty !== undefined) {
+    return { field: params.missingProperty, message: `"${params.missingProperty}" is missing` };
+  }
+  if (err.keyword === 'additionalProperties' && params.additionalProperty !== undefined) {
+    const secretLike = /pass|secret|token/i.test(params.additionalProperty);
+    return {
+      field: params.additionalProperty,
+      message: secretLike
+        ? `"${params.additionalProperty}" is not allowed: secrets are never kept in settings (the extension asks and stores them in the OS keychain)`
+        : `"${params.additionalProperty}" is not a known field`,
+    };
+  }
+  const field = err.instancePath === '' ? '(entry)' : err.instancePath.slice(1).replace(/\//g, '.');
+  return { field, message: `${field === '(entry)' ? 'entry' : `"${field}"`} ${err.message ?? 'is invalid'}` };
+}
+
+/**
+ * Merges the local lab's nodes (first, when present) and the settings array. Every malformed or
+ * duplicate settings entry becomes a {@link NodeConfigProblem}; valid entries are kept.
+ */
+export function readNodesConfiguration(settingsValue: unknown, labNodes: readonly NodeConfig[] | undefined): NodesConfiguration {
+  const nodes: ConfiguredNode[] = [];
+  const problems: NodeConfigProblem[] = [];
+  const names = new Set<string>();
+  for (const config of labNodes ?? []) {
+    nodes.push({ config, origin: 'localLab' });
+    names.add(config.name);
+  }
+  if (settingsValue === undefined || settingsValue === null) { return { nodes, problems }; }
+  if (!Array.isArray(settingsValue)) {
+    problems.push({ source: nodesSettingKey, index: -1, field: '(value)', message: `${nodesSettingKey} must be an array of nodes` });
+    return { nodes, problems };
+  }
+  for (const [index, entry] of (settingsValue as unknown[]).entries()) {
+    const where = `${nodesSettingKey}[${index}]`;
+    const problem = describeNodeProblem(entry);
+    if (problem !== undefined) {
+      problems.push({ source: nodesSettingKey, index, field: problem.field, message: `${where}: ${problem.message}.` });
+      continue;
+    }
+    let config: NodeConfig;
+    try {
+      config = parseNodeConfig(entry, where);
+    } catch (e) {
+      if (!isLabError(e)) { throw e; }
+      problems.push({ source: nodesSettingKey, index, field: '(entry)', message: e.message });
+      continue;
+    }
+    if (names.has(config.name)) {
+      problems.push({ source: nodesSettingKey, index, field: 'name', message: `${where}: the name "${config.name}" is already used by another node.` });
+      continue;
+    }
+    names.add(config.name);
+    nodes.push({ config, origin: 'settings', index });
+  }
+  return { nodes, problems };
+}
+
+/** The result of parsing `user@host:port`. */
+export type ParsedAddress =
+  | { readonly ok: true; readonly user: string; readonly host: string; readonly port: number }
+  | { readonly ok: false; readonly message: string };
+
+const hostPattern = new RegExp(nodeConfigSchema.properties.host.pattern);
+const userPattern = new RegExp(nodeConfigSchema.properties.user.pattern);
+
+/**
+ * Parses what the user types for a new node: `user@host`, `user@host:port`, `user@[v6addr]:port`.
+ * Port defaults to 22. The message names the part that is wrong.
+ */
+export function parseUserHostPort(text: string): ParsedAddress {
+  const t = text.trim();
+  if (t === '') { return { ok: false, message: 'Type user@host or user@host:port, e.g. root@node1:22.' }; }
+  const at = t.lastIndexOf('@');
+  if (at <= 0) { return { ok: false, message: 'The user is missing: type user@host or user@host:port.' }; }
+  const user = t.slice(0, at);
+  let rest = t.slice(at + 1);
+  let portText: string | undefined;
+  if (rest.startsWith('[')) {
+    const close = rest.indexOf(']');
+    if (close < 0) { return { ok: false, message: 'An IPv6 address needs a closing "]".' }; }
+    const after = rest.slice(close + 1);
+    if (after !== '' && !after.startsWith(':')) { return { ok: false, message: 'Only ":port" may follow "]".' }; }
+    portText = after === '' ? undefined : after.slice(1);
+    rest = rest.slice(1, close);
+  } else {
+    const colon = rest.lastIndexOf(':');
+    if (colon >= 0 && rest.indexOf(':') === colon) {
+      portText = rest.slice(colon + 1);
+      rest = rest.slice(0, colon);
+    }
+  }
+  if (!userPattern.test(user)) {
+    return { ok: false, message: `"${user}" is not a valid user name (lower-case letters, digits, "_", ".", "-"; at most 32).` };
+  }
+  if (rest === '') { return { ok: false, message: 'The host is missing after "@".' }; }
+  if (rest.length > 253 || !hostPattern.test(rest)) {
+    return { ok: false, message: `"${rest}" is not a valid host name or IP address.` };
+  }
+  let port = 22;
+  if (portText !== undefined) {
+    if (!/^\d{1,5}$/.test(portText)) { return { ok: false, message: `"${portText}" is not a port number (1–65535).` }; }
+    port = Number(portText);
+    if (port < 1 || port > 65535) { return { ok: false, message: `Port ${port} is out of range (1–65535).` }; }
+  }
+  return { ok: true, user, host: rest, port };
+}
+
+/** A node name derived from a host (valid against the schema), made unique against `taken`. */
+export function suggestNodeName(host: string, taken: ReadonlySet<string>): string {
+  let base = host.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 56);
+  if (base === '') { base = 'node'; }
+  let name = base;
+  for (let i = 2; taken.has(name); i++) { name = `${base}-${i}`; }
+  return name;
+}
+
+/** True when `name` is a valid, unused node name; otherwise the sentence saying why not. */
+export function validateNodeName(name: string, taken: ReadonlySet<string>): string | undefined {
+  if (!new RegExp(nodeConfigSchema.properties.name.pattern).test(name)) {
+    return 'Use 1–63 letters, digits, ".", "_" or "-", starting with a letter or digit.';
+  }
+  return taken.has(name) ? `A node named "${name}" already exists.` : undefined;
+}
