@@ -35,6 +35,8 @@ export interface NetworkMember {
   readonly ipv4: string;
   readonly mac: string;
   readonly state: string;
+  /** Published ports of the container (see {@link ContainerRecord.ports}). */
+  readonly ports?: readonly string[];
 }
 
 /** A network; for overlay/global/swarm networks one record spans every node that has it. */
@@ -54,6 +56,10 @@ export interface NetworkRecord {
   readonly nodes: readonly string[];
   /** Member containers from every node. */
   readonly members: readonly NetworkMember[];
+  /** `--internal` network. */
+  readonly internal?: boolean;
+  /** `--attachable` (swarm overlay). */
+  readonly attachable?: boolean;
 }
 
 /** One node with its engine facts and what it runs. */
@@ -70,6 +76,14 @@ export interface NodeRecord {
   /** Networks visible on this node (local ones and the node's view of multi-host ones). */
   readonly networks: readonly NetworkRecord[];
   readonly containers: readonly ContainerRecord[];
+  /** How the Docker API is reached: `streamlocal`, `dial-stdio` or `tcp`. */
+  readonly transport?: string;
+  /** Swarm state reported by `docker info` (`inactive`, `active`, …). */
+  readonly swarmState?: string;
+  /** Legacy cluster store (`etcd://…`) when dockerd runs with one. */
+  readonly clusterStore?: string;
+  /** When the node's data was last read, ms since the epoch. */
+  readonly syncedAt?: number;
 }
 
 /** The whole picture at one moment. */

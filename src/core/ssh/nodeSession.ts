@@ -1,0 +1,469 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import type { Duplex } from 'node:stream';
+import type * as Ssh2 from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
+import { LabError, describeError, throwIfAborted } from '../errors';
+import type { Logger } from '../logger';
+import { redact, registerSecret, silentLogger } from '../logger';
+import type { NodeConfig } from '../nodes/nodeConfig';
+import type { ExecOptions, ExecResult, RemoteShell } from '../remoteShell';
+import { shellQuote } from '../util/shellQuote';
+import type { HostKeyPrompt, HostKeyVerdict } from './hostKeys';
+import { appendKnownHost, checkHostKey, fingerprintOfKey, keyTypeOfBlob, readKnownHostsFiles } from './hostKeys';
+
+/** What a {@link SecretProvider} is asked for. */
+export interface SecretRequest {
+  /** `password` = SSH login password, `passphrase` = private key passphrase, `sudo` = sudo password. */
+  readonly kind: 'password' | 'passphrase' | 'sudo';
+  readonly node: string;
+  readonly user: string;
+  readonly host: string;
+  /** The key file, for `passphrase`. */
+  readonly keyFile?: string;
+  /** True when a previous answer for the same request was rejected. */
+  readonly retry?: boolean;
+}
+
+/**
+ * Supplies secrets on demand (VS Code: SecretStorage / an input box; CLI: environment or a prompt).
+ * The session never stores, logs or puts them on a command line; it registers them with
+ * {@link registerSecret} so that any accidental echo is redacted. Resolve `undefined` to cancel.
+ */
+export interface SecretProvider {
+  getSecret(request: SecretRequest): Promise<string | undefined>;
+}
+
+/** Connection state of a {@link NodeSession}. */
+export type SessionState = 'idle' | 'connecting' | 'online' | 'offline' | 'disposed';
+
+/** Reconnect policy: exponential backoff between `initialDelayMs` and `maxDelayMs`. */
+export interface ReconnectPolicy {
+  /** First delay after a drop, ms (default 500). */
+  readonly initialDelayMs?: number;
+  /** Upper bound of the delay, ms (default 30 000). */
+  readonly maxDelayMs?: number;
+  /** Attempts before giving up (default: unlimited while not disposed). */
+  readonly maxAttempts?: number;
+}
+
+/** Options of a {@link NodeSession}. */
+export interface NodeSessionOptions {
+  readonly secrets?: SecretProvider;
+  /** Asked about unknown host keys; without it unknown keys are refused with `HostKeyUnknown`. */
+  readonly hostKeyPrompt?: HostKeyPrompt;
+  /** known_hosts files consulted when the node pins no fingerprints (default `~/.ssh/known_hosts`). */
+  readonly knownHostsFiles?: readonly string[];
+  /** When set, keys accepted through the prompt are appended to this known_hosts file. */
+  readonly saveAcceptedKeysTo?: string;
+  readonly logger?: Logger;
+  /** SSH keepalive interval, ms (default 10 000; 0 disables). */
+  readonly keepaliveIntervalMs?: number;
+  /** Handshake + auth timeout, ms (default 10 000). */
+  readonly readyTimeoutMs?: number;
+  /** Reconnect automatically after a drop (default true); `false` disables. */
+  readonly reconnect?: ReconnectPolicy | false;
+  /** ssh-agent socket for `auth: 'agent'` (default `SSH_AUTH_SOCK`). */
+  readonly agentSocket?: string;
+}
+
+/** The default known_hosts file of the current user. */
+export function defaultKnownHostsFiles(): string[] {
+  return [path.join(os.homedir(), '.ssh', 'known_hosts')];
+}
+
+type Ssh2Module = typeof Ssh2;
+let ssh2Module: Ssh2Module | undefined;
+/** Loads ssh2 on first use (keeps extension activation fast). */
+export async function loadSsh2(): Promise<Ssh2Module> {
+  ssh2Module ??= await import('ssh2');
+  return ssh2Module;
+}
+
+const transientCodes = new Set(['Unreachable', 'Timeout', 'Disconnected']);
+
+/**
+ * One SSH connection to one node (ssh2), shared by command execution ({@link RemoteShell}) and the
+ * Docker API channels. Verifies the host key before authenticating, asks a {@link SecretProvider}
+ * for passwords/passphrases, keeps the connection alive and reconnects with bounded exponential
+ * backoff after a drop. Errors are {@link LabError}s: `Unreachable`, `AuthFailed`, `HostKeyChanged`,
+ * `HostKeyUnknown`, `HostKeyRejected`, `Cancelled`, `Disconnected`, `Timeout`.
+ */
+export class NodeSession implements RemoteShell {
+  /** The node's name. */
+  readonly node: string;
+  private client: Client | undefined;
+  private connecting: Promise<Client> | undefined;
+  private stateValue: SessionState = 'idle';
+  private lastErrorValue: LabError | undefined;
+  private readonly listeners = new Set<(state: SessionState, error?: LabError) => void>();
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectAttempt = 0;
+  private readonly logger: Logger;
+
+  constructor(readonly config: NodeConfig, private readonly options: NodeSessionOptions = {}) {
+    this.node = config.name;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Current state. */
+  get state(): SessionState { return this.stateValue; }
+
+  /** The error that put the session offline, if any. */
+  get lastError(): LabError | undefined { return this.lastErrorValue; }
+
+  /** Subscribes to state changes; returns an unsubscribe function. */
+  onStateChange(listener: (state: SessionState, error?: LabError) => void): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  }
+
+  private setState(state: SessionState, error?: LabError): void {
+    if (this.stateValue === 'disposed') { return; }
+    this.stateValue = state;
+    this.lastErrorValue = error;
+    for (const l of [...this.listeners]) {
+      try { l(state, error); } catch (e) { this.logger.error(`state listener failed: ${describeError(e)}`); }
+    }
+  }
+
+  /**
+   * Connects (or returns the live connection). Concurrent calls share one attempt.
+   * @throws LabError (see class doc); `Cancelled` when `signal` aborts or the session is disposed.
+   */
+  async connect(signal?: AbortSignal): Promise<Client> {
+    if (this.stateValue === 'disposed') { throw new LabError('Cancelled', `The session to ${this.node} was closed.`, { node: this.node }); }
+    throwIfAborted(signal);
+    if (this.client !== undefined) { return this.client; }
+    if (this.connecting === undefined) {
+      if (this.reconnectTimer !== undefined) { clearTimeout(this.reconnectTimer); this.reconnectTimer = undefined; }
+      this.connecting = this.open().finally(() => { this.connecting = undefined; });
+    }
+    const attempt = this.connecting;
+    if (signal === undefined) { return attempt; }
+    return new Promise<Client>((resolve, reject) => {
+      const onAbort = (): void => reject(new LabError('Cancelled', 'The operation was cancelled.', { node: this.node }));
+      signal.addEventListener('abort', onAbort, { once: true });
+      attempt.then((c) => { signal.removeEventListener('abort', onAbort); resolve(c); },
+        (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e instanceof Error ? e : new Error(String(e))); });
+    });
+  }
+
+  private where(): string { return `${this.config.host}:${this.config.port}`; }
+
+  private async authConfig(): Promise<Partial<ConnectConfig>> {
+    const n = this.config;
+    const base = { node: n.name, user: n.user, host: n.host };
+    if (n.auth === 'agent') {
+      const sock = this.options.agentSocket ?? process.env['SSH_AUTH_SOCK'];
+      if (sock === undefined || sock === '') {
+        throw new LabError('AuthFailed', `No ssh-agent for ${n.user}@${n.host}: SSH_AUTH_SOCK is not set.`, {
+          node: n.name, fix: 'Start ssh-agent and add your key (ssh-add), or configure a key file for this node.',
+        });
+      }
+      return { agent: sock };
+    }
+    if (n.auth === 'password') {
+      const password = await this.options.secrets?.getSecret({ kind: 'password', ...base });
+      if (password === undefined) { throw new LabError('Cancelled', `No password given for ${n.user}@${n.host}.`, { node: n.name }); }
+      registerSecret(password);
+      return { password, tryKeyboard: true };
+    }
+    const keyFile = n.keyFile ?? '';
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(keyFile);
+    } catch (e) {
+      throw new LabError('AuthFailed', `Cannot read the key file ${keyFile} for ${n.user}@${n.host}: ${(e as Error).message}.`, {
+        node: n.name, cause: e, fix: 'Check the keyFile path of this node.',
+      });
+    }
+    const { utils } = await loadSsh2();
+    const plain = utils.parseKey(data);
+    if (!(plain instanceof Error)) { return { privateKey: data }; }
+    // Encrypted (or unreadable) key: ask for the passphrase, check it locally before connecting.
+    for (let retry = false; ; retry = true) {
+      const passphrase = await this.options.secrets?.getSecret({ kind: 'passphrase', ...base, keyFile, retry });
+      if (passphrase === undefined) {
+        throw new LabError(retry ? 'AuthFailed' : 'Cancelled', `No passphrase given for the key ${keyFile} (${n.user}@${n.host}).`, { node: n.name });
+      }
+      registerSecret(passphrase);
+      const parsed: ParsedKey | ParsedKey[] | Error = utils.parseKey(data, passphrase);
+      if (!(parsed instanceof Error)) { return { privateKey: data, passphrase }; }
+      if (retry) {
+        throw new LabError('AuthFailed', `The passphrase for the key ${keyFile} (${n.user}@${n.host}) is wrong, or the file is not a private key.`, {
+          node: n.name, fix: 'Check the passphrase, or that keyFile is an OpenSSH/PEM private key.',
+        });
+      }
+    }
+  }
+
+  private async open(): Promise<Client> {
+    this.setState('connecting');
+    const n = this.config;
+    let verdict: HostKeyVerdict | undefined;
+    let presented: Buffer | undefined;
+    let promptRefused = false;
+    try {
+      const auth = await this.authConfig();
+      const { Client: SshClient } = await loadSsh2();
+      const client = new SshClient();
+      const knownHosts = readKnownHostsFiles(this.options.knownHostsFiles ?? defaultKnownHostsFiles());
+      const hostVerifier = (key: Buffer, verify: (ok: boolean) => void): void => {
+        presented = key;
+        verdict = checkHostKey({ host: n.host, port: n.port, key, ...(n.hostKeyFingerprints === undefined ? {} : { fingerprints: n.hostKeyFingerprints }), knownHosts });
+        if (verdict.status === 'trusted') { verify(true); return; }
+        if (verdict.status !== 'unknown' || this.options.hostKeyPrompt === undefined) { verify(false); return; }
+        const otherTypesKnown = verdict.otherTypesKnown;
+        this.options.hostKeyPrompt({ node: n.name, host: n.host, port: n.port, keyType: keyTypeOfBlob(key), fingerprint: fingerprintOfKey(key), otherTypesKnown })
+          .then((ok) => {
+            if (ok && this.options.saveAcceptedKeysTo !== undefined) {
+              try { appendKnownHost(this.options.saveAcceptedKeysTo, n.host, n.port, key); } catch (e) {
+                this.logger.warn(`Could not save the host key of ${n.name} to ${this.options.saveAcceptedKeysTo}: ${describeError(e)}`);
+              }
+            }
+            promptRefused = !ok;
+            verify(ok);
+          }, () => { promptRefused = true; verify(false); });
+      };
+      const keepaliveInterval = this.options.keepaliveIntervalMs ?? 10_000;
+      const cfg: ConnectConfig = {
+        host: n.host,
+        port: n.port,
+        username: n.user,
+        readyTimeout: this.options.readyTimeoutMs ?? 10_000,
+        keepaliveInterval,
+        keepaliveCountMax: 3,
+        hostVerifier,
+        ...auth,
+      };
+      if (cfg.tryKeyboard === true && typeof cfg.password === 'string') {
+        const pw = cfg.password;
+        client.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => { finish(prompts.map(() => pw)); });
+      }
+      this.logger.debug(`ssh: connecting to ${n.user}@${this.where()} (${n.name}, auth ${n.auth})`);
+      const t0 = Date.now();
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error & { level?: string; code?: string }): void => {
+          client.removeListener('ready', onReady);
+          client.end();
+          reject(err);
+        };
+        const onReady = (): void => { client.removeListener('error', onError); resolve(); };
+        client.once('ready', onReady);
+        client.once('error', onError);
+        client.connect(cfg);
+      });
+      this.logger.info(`ssh: ${n.name} connected in ${Date.now() - t0} ms`);
+      client.on('error', (err) => { this.logger.warn(`ssh: ${n.name}: ${redact(err.message)}`); });
+      client.once('close', () => this.onDropped(client));
+      this.client = client;
+      this.reconnectAttempt = 0;
+      this.setState('online');
+      return client;
+    } catch (e) {
+      const err = e instanceof LabError ? e : this.mapConnectError(e, verdict, presented, promptRefused);
+      this.logger.warn(`ssh: ${n.name}: ${redact(err.message)}`);
+      this.setState('offline', err);
+      if (transientCodes.has(err.code)) { this.scheduleReconnect(); }
+      throw err;
+    }
+  }
+
+  private mapConnectError(e: unknown, verdict: HostKeyVerdict | undefined, presented: Buffer | undefined, promptRefused: boolean): LabError {
+    const n = this.config;
+    const err = e as Error & { level?: string; code?: string };
+    const opts = { node: n.name, cause: e };
+    if (verdict !== undefined && verdict.status !== 'trusted' && presented !== undefined) {
+      const fp = fingerprintOfKey(presented);
+      const kt = keyTypeOfBlob(presented);
+      switch (verdict.status) {
+        case 'changed':
+          return new LabError('HostKeyChanged',
+            `The host key of ${n.name} (${this.where()}) has changed: the server presented ${kt} ${fp}, but ${verdict.file} line ${verdict.line} holds ${verdict.knownFingerprint}. Nothing was sent to the server.`,
+            { ...opts, fix: `If the node was reinstalled on purpose, remove the old key with "ssh-keygen -R ${n.port === 22 ? n.host : `[${n.host}]:${n.port}`} -f ${verdict.file}" and connect again; otherwise this may be an attack.` });
+        case 'changed-fingerprint':
+          return new LabError('HostKeyChanged',
+            `The host key of ${n.name} (${this.where()}) has changed: the server presented ${kt} ${fp}, but the nodes file pins ${verdict.expected.join(', ')}. Nothing was sent to the server.`,
+            { ...opts, fix: `If the node was recreated on purpose, update hostKeyFingerprints of ${n.name} in the nodes file (for the local lab: "docker-net-lab lab up" rewrites it); otherwise this may be an attack.` });
+        case 'revoked':
+          return new LabError('HostKeyRejected', `The host key ${fp} of ${n.name} (${this.where()}) is marked @revoked in ${verdict.file} line ${verdict.line}.`,
+            { ...opts, fix: 'Ask the node\'s administrator for its current host key.' });
+        case 'unknown':
+          if (promptRefused) {
+            return new LabError('HostKeyRejected', `The host key ${kt} ${fp} of ${n.name} (${this.where()}) was not accepted.`, opts);
+          }
+          return new LabError('HostKeyUnknown',
+            `The host key of ${n.name} (${this.where()}) is not known: ${kt} ${fp}. Nothing was sent to the server.`,
+            { ...opts, fix: `Check the fingerprint on the node ("ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub"), then trust it: "ssh-keyscan -p ${n.port} ${n.host} >> ~/.ssh/known_hosts", or add "${fp}" to hostKeyFingerprints of ${n.name}.` });
+      }
+    }
+    if (err.level === 'client-authentication') {
+      const how = n.auth === 'key' ? `the key ${n.keyFile ?? '?'}` : n.auth === 'agent' ? 'the keys of ssh-agent' : 'the password';
+      return new LabError('AuthFailed', `${n.user}@${n.host} (port ${n.port}) refused ${how}.`, {
+        ...opts, fix: n.auth === 'password' ? 'Check the password, or whether the server allows password login.' : `Make sure the public key is in ~${n.user}/.ssh/authorized_keys on ${n.host}.`,
+      });
+    }
+    if (err.level === 'client-timeout') {
+      return new LabError('Unreachable', `${n.name} (${this.where()}) did not answer the SSH handshake in time.`, {
+        ...opts, fix: `Check that ${n.host} is up and sshd listens on port ${n.port}.`,
+      });
+    }
+    const code = err.code ?? '';
+    if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET'].includes(code) || err.level === 'client-socket' || err.level === 'client-dns') {
+      const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'host name not found' : code !== '' ? code : redact(err.message);
+      return new LabError('Unreachable', `Cannot reach ${n.name} at ${this.where()}: ${why}.`, {
+        ...opts, fix: `Check that ${n.host} is up, reachable from here, and that sshd listens on port ${n.port}.`,
+      });
+    }
+    return new LabError('Unreachable', `SSH to ${n.name} (${this.where()}) failed: ${redact(describeError(e))}.`, opts);
+  }
+
+  private onDropped(client: Client): void {
+    if (this.client !== client) { return; }
+    this.client = undefined;
+    if (this.stateValue === 'disposed') { return; }
+    this.logger.warn(`ssh: connection to ${this.node} closed`);
+    this.setState('offline', new LabError('Disconnected', `The SSH connection to ${this.node} (${this.where()}) was closed.`, { node: this.node }));
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const policy = this.options.reconnect;
+    if (policy === false || this.stateValue === 'disposed' || this.reconnectTimer !== undefined) { return; }
+    const max = policy?.maxAttempts;
+    if (max !== undefined && this.reconnectAttempt >= max) { return; }
+    const delay = Math.min((policy?.initialDelayMs ?? 500) * 2 ** this.reconnectAttempt, policy?.maxDelayMs ?? 30_000);
+    this.reconnectAttempt++;
+    this.logger.debug(`ssh: reconnecting ${this.node} in ${delay} ms (attempt ${this.reconnectAttempt})`);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect().catch(() => undefined);
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  /** Delay the next automatic reconnect would wait (for tests), ms. */
+  nextReconnectDelayMs(): number {
+    const policy = this.options.reconnect === false ? undefined : this.options.reconnect;
+    return Math.min((policy?.initialDelayMs ?? 500) * 2 ** this.reconnectAttempt, policy?.maxDelayMs ?? 30_000);
+  }
+
+  /**
+   * Runs a command line on the node (see {@link RemoteShell.exec}). With `sudo` and a non-root user
+   * on a node configured for sudo, runs `sudo -S -p '' sh -c …` and writes the sudo password
+   * (from the provider) to stdin; it is never put on the command line.
+   * @throws LabError `Cancelled`, `Timeout`, `Disconnected`, `SudoFailed` or a connect error.
+   */
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const client = await this.connect(options.signal);
+    let line = command;
+    let stdinPrefix = '';
+    if (options.sudo === true && this.config.sudo === true && this.config.user !== 'root') {
+      const pw = await this.options.secrets?.getSecret({ kind: 'sudo', node: this.node, user: this.config.user, host: this.config.host });
+      if (pw === undefined) { throw new LabError('Cancelled', `No sudo password given for ${this.config.user}@${this.config.host}.`, { node: this.node }); }
+      registerSecret(pw);
+      line = `sudo -S -p '' -- sh -c ${shellQuote(command)}`;
+      stdinPrefix = `${pw}\n`;
+    }
+    throwIfAborted(options.signal);
+    this.logger.debug(`ssh: ${this.node}$ ${redact(command)}`);
+    return new Promise<ExecResult>((resolve, reject) => {
+      client.exec(line, (err, stream) => {
+        if (err !== undefined && err !== null) {
+          reject(new LabError('Disconnected', `Cannot start a command on ${this.node}: ${redact(err.message)}.`, { node: this.node, cause: err }));
+          return;
+        }
+        this.runChannel(stream, options, stdinPrefix, resolve, reject);
+      });
+    });
+  }
+
+  private runChannel(stream: ClientChannel, options: ExecOptions, stdinPrefix: string,
+    resolve: (r: ExecResult) => void, reject: (e: unknown) => void): void {
+    const outDec = new StringDecoder('utf8');
+    const errDec = new StringDecoder('utf8');
+    let stdout = '';
+    let stderr = '';
+    let code: number | null = null;
+    let sig: string | undefined;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (e?: LabError): void => {
+      if (settled) { return; }
+      settled = true;
+      if (timer !== undefined) { clearTimeout(timer); }
+      options.signal?.removeEventListener('abort', onAbort);
+      if (e !== undefined) {
+        try { stream.signal('TERM'); } catch { /* channel may be gone */ }
+        stream.close();
+        reject(e);
+        return;
+      }
+      const tailOut = outDec.end();
+      const tailErr = errDec.end();
+      if (tailOut !== '') { stdout += tailOut; options.onStdout?.(tailOut); }
+      if (tailErr !== '') { stderr += tailErr; options.onStderr?.(tailErr); }
+      resolve({ code, ...(sig === undefined ? {} : { signal: sig }), stdout, stderr: redact(stderr) });
+    };
+    const onAbort = (): void => finish(new LabError('Cancelled', 'The command was cancelled.', { node: this.node }));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.timeoutMs !== undefined) {
+      timer = setTimeout(() => finish(new LabError('Timeout', `The command on ${this.node} did not finish within ${options.timeoutMs} ms.`, { node: this.node })), options.timeoutMs);
+    }
+    stream.on('data', (d: Buffer) => { const s = outDec.write(d); if (s !== '') { stdout += s; options.onStdout?.(s); } });
+    stream.stderr.on('data', (d: Buffer) => { const s = redact(errDec.write(d)); if (s !== '') { stderr += s; options.onStderr?.(s); } });
+    stream.on('exit', (c: number | null, s?: string) => { code = c; if (typeof s === 'string') { sig = s; } });
+    stream.on('close', () => finish());
+    stream.on('error', (e: Error) => finish(new LabError('Disconnected', `The command channel on ${this.node} failed: ${redact(e.message)}.`, { node: this.node, cause: e })));
+    if (stdinPrefix !== '' || options.stdin !== undefined) { stream.write(stdinPrefix + (options.stdin ?? '')); }
+    stream.end();
+  }
+
+  /**
+   * Opens a `direct-streamlocal@openssh.com` channel to a Unix socket on the node (e.g.
+   * `/var/run/docker.sock`).
+   * @throws LabError `NotSupported` when the server refuses streamlocal forwarding, or a connect error.
+   */
+  async openUnixSocket(socketPath: string, signal?: AbortSignal): Promise<Duplex> {
+    const client = await this.connect(signal);
+    return new Promise<Duplex>((resolve, reject) => {
+      client.openssh_forwardOutStreamLocal(socketPath, (err, ch) => {
+        if (err !== undefined && err !== null) {
+          reject(new LabError('NotSupported', `${this.node} refused a channel to ${socketPath}: ${err.message}.`, { node: this.node, cause: err }));
+          return;
+        }
+        resolve(ch);
+      });
+    });
+  }
+
+  /**
+   * Runs a command whose stdin/stdout is the returned stream (e.g. `docker system dial-stdio`).
+   * @throws LabError `Disconnected` or a connect error.
+   */
+  async openExecStream(command: string, signal?: AbortSignal): Promise<Duplex> {
+    const client = await this.connect(signal);
+    return new Promise<Duplex>((resolve, reject) => {
+      client.exec(command, (err, ch) => {
+        if (err !== undefined && err !== null) {
+          reject(new LabError('Disconnected', `Cannot start "${command}" on ${this.node}: ${err.message}.`, { node: this.node, cause: err }));
+          return;
+        }
+        resolve(ch);
+      });
+    });
+  }
+
+  /** Closes the connection and stops reconnecting. Safe to call twice. */
+  dispose(): void {
+    if (this.reconnectTimer !== undefined) { clearTimeout(this.reconnectTimer); this.reconnectTimer = undefined; }
+    const c = this.client;
+    this.client = undefined;
+    this.stateValue = 'disposed';
+    c?.end();
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,328 @@
+import { DockerEngine } from '../docker/dockerEngine';
+import type { EngineEvent } from '../docker/dockerRecords';
+import { LabError, describeError, isLabError } from '../errors';
+import type { Logger } from '../logger';
+import { redact, silentLogger } from '../logger';
+import type { NodeConfig } from '../nodes/nodeConfig';
+import type { RemoteShell, ShellProvider } from '../remoteShell';
+import type { HostKeyPrompt } from '../ssh/hostKeys';
+import type { NodeSession, NodeSessionOptions, ReconnectPolicy, SecretProvider, SessionState } from '../ssh/nodeSession';
+import { SessionPool } from '../ssh/sessionPool';
+import { Debouncer } from './debouncer';
+import type { NodeFacts } from './topologyMerge';
+import { mergeTopology } from './topologyMerge';
+import type { Disposable, NodeState, TopologySnapshot, TopologySource } from './topologyTypes';
+
+/** Options of {@link TopologyService}. */
+export interface TopologyServiceOptions {
+  readonly secrets?: SecretProvider;
+  readonly hostKeyPrompt?: HostKeyPrompt;
+  /** known_hosts files (default `~/.ssh/known_hosts`); nodes with pinned fingerprints ignore them. */
+  readonly knownHostsFiles?: readonly string[];
+  /** Where keys accepted through the prompt are saved, if anywhere. */
+  readonly saveAcceptedKeysTo?: string;
+  readonly logger?: Logger;
+  /** Delay between a Docker event and the node's resync, ms (default 100). */
+  readonly debounceMs?: number;
+  /** Period of the full resync of every online node, ms (default 30 000; 0 disables). */
+  readonly fullResyncMs?: number;
+  /** Reconnect policy of the SSH sessions (default: 500 ms doubling up to 30 s). */
+  readonly reconnect?: ReconnectPolicy;
+  /** SSH keepalive interval, ms (default 10 000). */
+  readonly keepaliveIntervalMs?: number;
+  /** SSH handshake timeout, ms (default 10 000). */
+  readonly readyTimeoutMs?: number;
+  /** Follow `docker events` (default true). The CLI's one-shot `tree` turns it off. */
+  readonly followEvents?: boolean;
+}
+
+const relevantActions = new Set(['create', 'start', 'die', 'stop', 'kill', 'destroy', 'connect', 'disconnect', 'rename', 'pause', 'unpause', 'restart', 'update', 'remove']);
+
+/** True for the Docker events that change what the topology shows. */
+export function isTopologyEvent(e: EngineEvent): boolean {
+  return (e.type === 'container' || e.type === 'network') && relevantActions.has(e.action);
+}
+
+interface Slot {
+  readonly config: NodeConfig;
+  facts: NodeFacts;
+  wanted: boolean;
+  engine?: DockerEngine;
+  events?: AbortController;
+  debounce?: Debouncer;
+  unsubscribe?: () => void;
+  syncing?: Promise<void>;
+  again: boolean;
+}
+
+function errorInfo(e: unknown): { code: string; message: string; fix?: string } {
+  if (e instanceof LabError) { return { code: e.code, message: redact(e.message), ...(e.fix === undefined ? {} : { fix: e.fix }) }; }
+  return { code: 'Unknown', message: redact(describeError(e)) };
+}
+
+function nodeStateOf(s: SessionState, e: LabError | undefined): NodeState {
+  switch (s) {
+    case 'connecting': return 'connecting';
+    case 'online': return 'online';
+    case 'idle':
+    case 'disposed': return 'disconnected';
+    case 'offline': return e !== undefined && !['Unreachable', 'Timeout', 'Disconnected'].includes(e.code) ? 'error' : 'offline';
+  }
+}
+
+/**
+ * The live topology of N nodes (implements {@link TopologySource}) and their shells (implements
+ * {@link ShellProvider}, on the same SSH sessions). Per node: one SSH session, a Docker engine over
+ * it, a `docker events` follower that triggers a debounced resync of that node, and a periodic full
+ * resync. An unreachable node stays in the snapshot as `offline`/`error` with its error and is
+ * reconnected with backoff. Call {@link dispose} to close everything.
+ */
+export class TopologyService implements TopologySource, ShellProvider {
+  private readonly pool: SessionPool;
+  private readonly slots = new Map<string, Slot>();
+  private readonly listeners = new Set<(s: TopologySnapshot) => void>();
+  private current: TopologySnapshot;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly logger: Logger;
+  private disposed = false;
+
+  constructor(nodes: readonly NodeConfig[], private readonly options: TopologyServiceOptions = {}) {
+    this.logger = options.logger ?? silentLogger;
+    const sessionOptions: NodeSessionOptions = {
+      logger: this.logger,
+      ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+      ...(options.hostKeyPrompt === undefined ? {} : { hostKeyPrompt: options.hostKeyPrompt }),
+      ...(options.knownHostsFiles === undefined ? {} : { knownHostsFiles: options.knownHostsFiles }),
+      ...(options.saveAcceptedKeysTo === undefined ? {} : { saveAcceptedKeysTo: options.saveAcceptedKeysTo }),
+      ...(options.reconnect === undefined ? {} : { reconnect: options.reconnect }),
+      ...(options.keepaliveIntervalMs === undefined ? {} : { keepaliveIntervalMs: options.keepaliveIntervalMs }),
+      ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+    };
+    this.pool = new SessionPool(nodes, sessionOptions);
+    for (const n of nodes) {
+      this.slots.set(n.name, { config: n, facts: { name: n.name, host: n.host, state: 'disconnected' }, wanted: false, again: false });
+    }
+    this.current = this.assemble();
+  }
+
+  /** The latest snapshot. */
+  snapshot(): TopologySnapshot { return this.current; }
+
+  /** Subscribes to snapshot changes. */
+  onDidChange(listener: (snapshot: TopologySnapshot) => void): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => { this.listeners.delete(listener); } };
+  }
+
+  /** Names of the configured nodes, in order. */
+  nodeNames(): readonly string[] { return this.pool.nodeNames(); }
+
+  /** The shell of one node on its shared SSH session. @throws LabError `NotFound` or a connection error. */
+  shell(node: string, signal?: AbortSignal): Promise<RemoteShell> { return this.pool.shell(node, signal); }
+
+  /** The Docker engine of a connected node (for inspect-as-JSON and the like). @throws LabError `NotFound`, `Disconnected`. */
+  engine(node: string): DockerEngine {
+    const slot = this.slot(node);
+    if (slot.engine === undefined) { throw new LabError('Disconnected', `${node} is not connected.`, { node }); }
+    return slot.engine;
+  }
+
+  private slot(node: string): Slot {
+    const s = this.slots.get(node);
+    if (s === undefined) { throw new LabError('NotFound', `No node named "${node}" is configured.`); }
+    return s;
+  }
+
+  private targets(node?: string): Slot[] {
+    return node === undefined ? [...this.slots.values()] : [this.slot(node)];
+  }
+
+  private assemble(): TopologySnapshot {
+    return mergeTopology([...this.slots.values()].map((s) => s.facts), Date.now());
+  }
+
+  private changed(): void {
+    if (this.disposed) { return; }
+    this.current = this.assemble();
+    for (const l of [...this.listeners]) {
+      try { l(this.current); } catch (e) { this.logger.error(`topology listener failed: ${describeError(e)}`); }
+    }
+  }
+
+  private setFacts(slot: Slot, patch: Partial<NodeFacts>, clearError = false): void {
+    const next: NodeFacts = { ...slot.facts, ...patch };
+    if (clearError && patch.error === undefined) { delete (next as { error?: unknown }).error; }
+    slot.facts = next;
+    this.changed();
+  }
+
+  /**
+   * Connects a node (or all) and starts following its events. Never rejects for node failures:
+   * they show in the snapshot as `offline`/`error` with the error (the session keeps retrying
+   * transient failures with backoff).
+   */
+  async connect(node?: string): Promise<void> {
+    this.startResyncTimer();
+    await Promise.all(this.targets(node).map((s) => this.connectSlot(s)));
+  }
+
+  private async connectSlot(slot: Slot): Promise<void> {
+    slot.wanted = true;
+    const session = this.pool.session(slot.config.name);
+    if (slot.unsubscribe === undefined) {
+      slot.unsubscribe = session.onStateChange((st, err) => { this.onSessionState(slot, session, st, err); });
+    }
+    try {
+      await session.connect();
+      // the 'online' state change already started a sync; wait for it (or start one)
+      await (slot.syncing ?? this.sync(slot, true));
+    } catch (e) {
+      this.logger.debug(`topology: ${slot.config.name}: ${describeError(e)}`);
+    }
+  }
+
+  private onSessionState(slot: Slot, session: NodeSession, st: SessionState, err: LabError | undefined): void {
+    if (!slot.wanted) { return; }
+    const state = nodeStateOf(st, err);
+    if (st === 'online') {
+      this.setFacts(slot, { state: 'online' }, true);
+      this.startEngine(slot, session);
+      void this.sync(slot, true);
+      return;
+    }
+    if (st === 'offline' || st === 'disposed' || st === 'idle') { this.stopEngine(slot); }
+    this.setFacts(slot, { state, ...(err === undefined ? {} : { error: errorInfo(err) }) }, st === 'connecting' ? false : err === undefined);
+  }
+
+  private startEngine(slot: Slot, session: NodeSession): void {
+    if (slot.engine !== undefined) { return; }
+    slot.engine = new DockerEngine(slot.config, session, { logger: this.logger });
+    slot.debounce = new Debouncer(this.options.debounceMs ?? 100, () => { void this.sync(slot, false); });
+    if (this.options.followEvents !== false) { this.follow(slot, slot.engine); }
+  }
+
+  private stopEngine(slot: Slot): void {
+    slot.events?.abort();
+    slot.events = undefined;
+    slot.debounce?.cancel();
+    slot.debounce = undefined;
+    slot.engine?.dispose();
+    slot.engine = undefined;
+  }
+
+  private follow(slot: Slot, engine: DockerEngine): void {
+    const ac = new AbortController();
+    slot.events = ac;
+    const run = async (): Promise<void> => {
+      for await (const ev of engine.events(ac.signal)) {
+        if (isTopologyEvent(ev)) {
+          this.logger.trace(`topology: ${slot.config.name} event ${ev.type} ${ev.action} ${ev.attributes['name'] ?? ev.id.slice(0, 12)}`);
+          slot.debounce?.trigger();
+        }
+      }
+    };
+    run().catch((e: unknown) => {
+      if (!ac.signal.aborted) { this.logger.warn(`topology: ${slot.config.name}: events stopped: ${describeError(e)}`); }
+    }).finally(() => {
+      // the stream ended while the node is still wanted and online: follow again shortly
+      if (!ac.signal.aborted && slot.events === ac && !this.disposed) {
+        const t = setTimeout(() => { if (slot.events === ac && slot.engine === engine) { this.follow(slot, engine); void this.sync(slot, false); } }, 1000);
+        t.unref();
+      }
+    });
+  }
+
+  /** Reads one node's engine (a second call during a read queues one more read). */
+  private sync(slot: Slot, full: boolean): Promise<void> {
+    if (slot.syncing !== undefined) {
+      slot.again = true;
+      return slot.syncing;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        slot.again = false;
+        await this.readNode(slot, full);
+      } while (slot.again && !this.disposed);
+    };
+    slot.syncing = run().finally(() => { slot.syncing = undefined; });
+    return slot.syncing;
+  }
+
+  private async readNode(slot: Slot, full: boolean): Promise<void> {
+    const engine = slot.engine;
+    if (engine === undefined) { return; }
+    try {
+      const needFacts = full || slot.facts.dockerVersion === undefined;
+      const [networks, containers, info, version] = await Promise.all([
+        engine.listNetworks(),
+        engine.listContainers(),
+        needFacts ? engine.info() : Promise.resolve(undefined),
+        needFacts ? engine.version() : Promise.resolve(undefined),
+      ]);
+      if (slot.engine !== engine) { return; }
+      this.setFacts(slot, {
+        state: 'online', networks, containers, syncedAt: Date.now(), transport: engine.transport,
+        ...(version === undefined ? {} : { dockerVersion: version.version }),
+        ...(info === undefined ? {} : { hostname: info.name, swarmState: info.swarmState, ...(info.clusterStore === undefined ? {} : { clusterStore: info.clusterStore }) }),
+      }, true);
+    } catch (e) {
+      if (slot.engine !== engine) { return; }
+      const transient = isLabError(e, 'Disconnected') || isLabError(e, 'Unreachable');
+      this.logger.warn(`topology: ${slot.config.name}: ${describeError(e)}`);
+      this.setFacts(slot, { state: transient ? 'offline' : 'error', error: errorInfo(e) });
+    }
+  }
+
+  private startResyncTimer(): void {
+    const ms = this.options.fullResyncMs ?? 30_000;
+    if (ms <= 0 || this.resyncTimer !== undefined || this.disposed) { return; }
+    this.resyncTimer = setInterval(() => { void this.refresh().catch(() => undefined); }, ms);
+    this.resyncTimer.unref();
+  }
+
+  /** Full resync of one node or all (online ones; others are left to reconnect). */
+  async refresh(node?: string): Promise<void> {
+    await Promise.all(this.targets(node).filter((s) => s.engine !== undefined).map((s) => this.sync(s, true)));
+  }
+
+  /** Disconnects a node (or all): closes its session, event stream and timers; the node stays listed as `disconnected`. */
+  disconnect(node?: string): Promise<void> {
+    for (const s of this.targets(node)) {
+      s.wanted = false;
+      s.unsubscribe?.();
+      s.unsubscribe = undefined;
+      this.stopEngine(s);
+      this.pool.close(s.config.name);
+      s.facts = { name: s.config.name, host: s.config.host, state: 'disconnected', ...(s.facts.networks === undefined ? {} : { networks: s.facts.networks }), ...(s.facts.containers === undefined ? {} : { containers: s.facts.containers }) };
+    }
+    this.changed();
+    return Promise.resolve();
+  }
+
+  /** Closes every session, stream and timer. The service cannot be used afterwards. */
+  dispose(): void {
+    if (this.resyncTimer !== undefined) { clearInterval(this.resyncTimer); this.resyncTimer = undefined; }
+    for (const s of this.slots.values()) {
+      s.wanted = false;
+      s.unsubscribe?.();
+      this.stopEngine(s);
+    }
+    this.pool.dispose();
+    this.disposed = true;
+    this.listeners.clear();
+  }
+}
+
+/** Everything the VS Code host (or the CLI) needs to build a {@link TopologyService}. */
+export interface TopologyServiceSetup extends TopologyServiceOptions {
+  readonly nodes: readonly NodeConfig[];
+}
+
+/**
+ * Builds the topology service for the given nodes with the host's secret provider, host-key prompt
+ * and logger. Nothing connects until {@link TopologyService.connect} is called.
+ */
+export function createTopologyService(setup: TopologyServiceSetup): TopologyService {
+  const { nodes, ...options } = setup;
+  return new TopologyService(nodes, options);
+}
