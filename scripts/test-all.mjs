@@ -1,0 +1,139 @@
+// npm test: every stage in order (lint, typecheck, bundle, unit, lab, tools, vscode, ui), each with
+// its result, its own "N passed, N failed" line and its duration, then a summary. Exit code 1 when
+// any stage failed. The lab is brought up when it is not running and torn down at the end only if
+// this run brought it up (set DOCKER_NET_LAB_KEEP=1 to keep it).
+//
+// usage: node scripts/test-all.mjs [--only=a,b] [--skip=a,b]
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const NODES_FILE = '/var/lib/docker-net-lab/nodes.json';
+const LAB_NAMESPACES = ['docker-node1', 'docker-node2'];
+const cli = path.join(root, 'bin', 'docker-net-lab.js');
+const keepLab = process.env.DOCKER_NET_LAB_KEEP === '1';
+
+const opt = (k) => process.argv.slice(2).find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3).split(',').filter(Boolean);
+const only = opt('only');
+const skip = opt('skip') ?? [];
+
+const t0 = Date.now();
+const secs = (ms) => `${(ms / 1000).toFixed(1)}s`;
+const banner = (s) => console.log(`\n=== [${secs(Date.now() - t0)}] ${s}`);
+
+/**
+ * Runs a command with output streamed through; resolves with { code, summary } where summary is the
+ * last "N passed, N failed" line it printed.
+ */
+function runStreamed(cmd, args, { timeoutMs = 30 * 60_000, env = process.env } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let summary;
+    let tail = '';
+    const watch = (chunk, out) => {
+      out.write(chunk);
+      tail = (tail + chunk.toString()).slice(-4000);
+      for (const m of tail.matchAll(/^.*\b\d+ passed, \d+ failed.*$/gm)) summary = m[0].trim();
+    };
+    child.stdout.on('data', (c) => watch(c, process.stdout));
+    child.stderr.on('data', (c) => watch(c, process.stderr));
+    const timer = setTimeout(() => {
+      console.error(`timed out after ${secs(timeoutMs)}: ${cmd} ${args.join(' ')}`);
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+    }, timeoutMs);
+    child.on('error', (e) => { console.error(e.message); });
+    child.on('close', (code, sig) => { clearTimeout(timer); resolve({ code: code ?? (sig ? 1 : 0), summary }); });
+  });
+}
+
+/** True when the local lab looks up: nodes file present and both network namespaces exist. */
+function labRunning() {
+  if (!fs.existsSync(NODES_FILE)) return false;
+  const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  if (r.status !== 0) return false;
+  const names = new Set(r.stdout.split('\n').map((l) => l.split(' ')[0]));
+  return LAB_NAMESPACES.every((n) => names.has(n));
+}
+
+let broughtLabUp = false;
+
+const npx = (bin, ...a) => [path.join(root, 'node_modules', '.bin', bin), a];
+const STAGES = [
+  { name: 'lint', run: () => runStreamed(...npx('eslint', '.', '--max-warnings', '0')) },
+  // tsc -p . type-checks and emits out/ (the unit/lab/vscode tests run from there)
+  { name: 'typecheck', run: () => runStreamed(...npx('tsc', '-p', '.')) },
+  { name: 'bundle', run: () => runStreamed('node', [path.join(root, 'scripts', 'bundle.mjs')]) },
+  { name: 'unit', run: () => runStreamed('node', ['scripts/run-node-tests.mjs', 'unit', 'out/test/unit']) },
+  {
+    name: 'lab',
+    async run() {
+      if (process.getuid?.() !== 0) {
+        console.error('lab: the local lab needs root (network namespaces, dockerd); run as root or pass --skip=lab');
+        return { code: 1, summary: 'lab: not run (needs root)' };
+      }
+      if (labRunning()) {
+        console.log('lab: already up, using it');
+      } else {
+        console.log('lab: not up; docker-net-lab lab up');
+        const up = await runStreamed('node', [cli, 'lab', 'up'], { timeoutMs: 40 * 60_000 });
+        if (up.code !== 0) {
+          console.error(`lab: "docker-net-lab lab up" failed (exit ${up.code}); is the lab command built (npm run build) and implemented?`);
+          return { code: 1, summary: 'lab: not run (lab up failed)' };
+        }
+        broughtLabUp = true;
+      }
+      return runStreamed('node', ['scripts/run-node-tests.mjs', 'lab', 'out/test/lab']);
+    },
+  },
+  { name: 'tools', run: () => runStreamed('node', ['scripts/ensureTools.mjs']) },
+  { name: 'vscode', run: () => runStreamed('node', ['scripts/run-vscode-tests.mjs'], { timeoutMs: 15 * 60_000 }) },
+  // typecheck + bundle above built everything: package without building again
+  { name: 'ui', run: () => runStreamed('node', ['scripts/ui-smoke.mjs', '--no-build'], { timeoutMs: 15 * 60_000 }) },
+];
+
+const results = [];
+let interrupted = false;
+process.on('SIGINT', () => { interrupted = true; console.error('\ninterrupted: finishing the current stage, then stopping'); });
+
+for (const stage of STAGES) {
+  if ((only && !only.includes(stage.name)) || skip.includes(stage.name)) {
+    results.push({ name: stage.name, status: 'SKIP', ms: 0, summary: 'skipped (--only/--skip)' });
+    continue;
+  }
+  if (interrupted) {
+    results.push({ name: stage.name, status: 'SKIP', ms: 0, summary: 'interrupted' });
+    continue;
+  }
+  banner(`stage ${stage.name}`);
+  const s0 = Date.now();
+  let r;
+  try {
+    r = await stage.run();
+  } catch (e) {
+    console.error(`${stage.name}: ${e instanceof Error ? e.message : String(e)}`);
+    r = { code: 1 };
+  }
+  const status = r.code === 0 ? 'PASS' : 'FAIL';
+  results.push({ name: stage.name, status, ms: Date.now() - s0, summary: r.summary ?? '' });
+  banner(`stage ${stage.name}: ${status} in ${secs(Date.now() - s0)}${r.summary ? ` (${r.summary})` : ''}`);
+}
+
+if (broughtLabUp) {
+  if (keepLab) {
+    console.log('\nlab: brought up by this run; kept (DOCKER_NET_LAB_KEEP=1)');
+  } else {
+    banner('lab down (this run brought it up; DOCKER_NET_LAB_KEEP=1 keeps it)');
+    const down = await runStreamed('node', [cli, 'lab', 'down'], { timeoutMs: 10 * 60_000 });
+    if (down.code !== 0) results.push({ name: 'lab down', status: 'FAIL', ms: 0, summary: `exit ${down.code}` });
+  }
+}
+
+console.log('\n=== summary');
+for (const r of results) {
+  console.log(`${r.status.padEnd(4)}  ${r.name.padEnd(10)} ${secs(r.ms).padStart(7)}  ${r.summary}`);
+}
+const failedStages = results.filter((r) => r.status === 'FAIL');
+console.log(`total ${secs(Date.now() - t0)}: ${results.filter((r) => r.status === 'PASS').length} stages passed, ${failedStages.length} failed${failedStages.length ? ` (${failedStages.map((r) => r.name).join(', ')})` : ''}`);
+process.exit(failedStages.length ? 1 : 0);

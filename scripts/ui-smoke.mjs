@@ -1,0 +1,206 @@
+// UI smoke test in a real VS Code for the web: packages the extension (npm run package), installs
+// the .vsix into a fresh code-server, opens the workbench in headless Debian chromium and runs the
+// CHECKS below in order. Screenshots go to artifacts/ (git-ignored).
+// Closing line: "ui: N passed, N failed".
+//
+// usage: node scripts/ui-smoke.mjs [--grep=REGEX] [--no-build | --no-package] [--keepTmp] [--verbose]
+//   --no-build     package the current build (the vsce part of the package script, no npm run build)
+//   --no-package   reuse dist/docker-network-lab.vsix (must exist)
+//
+// Adding a check: append { name, run: async (ctx) => { ... } } to CHECKS. ctx has page, helpers
+// (runCommand, openContainer, shot) and state shared between checks. Throw to fail.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureTools, toolPaths, toolsReady } from './ensureTools.mjs';
+import { installVsix, launchChromium, startCodeServer, writeUserSettings } from './codeServer.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const artifacts = path.join(root, 'artifacts');
+const vsixPath = path.join(root, 'dist', 'docker-network-lab.vsix');
+const CONTAINER_TITLE = 'Docker Network Lab';
+
+/** The checks, run in order against one workbench. */
+const CHECKS = [
+  {
+    name: 'the workbench loads with the Docker Network Lab activity-bar entry',
+    async run({ page }) {
+      await page.locator('.monaco-workbench .part.activitybar').waitFor({ timeout: 60_000 });
+      await page.locator('.part.statusbar').waitFor({ timeout: 60_000 });
+      // contributions appear once the remote extension host has scanned the installed extension
+      await activityEntry(page).waitFor({ timeout: 60_000 });
+    },
+  },
+  {
+    name: 'the palette runs "Docker Network Lab: Show Lab Status" and it answers',
+    async run({ page, runCommand }) {
+      await runCommand('Docker Network Lab: Show Lab Status');
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /lab/i }).first();
+      await toast.waitFor({ timeout: 30_000 });
+      log(`  notification: ${(await toast.innerText()).split('\n')[0]}`);
+    },
+  },
+  {
+    name: 'the Lab Nodes view renders (welcome content or node rows)',
+    async run({ page, openContainer, shot }) {
+      await openContainer();
+      const sidebar = page.locator('.part.sidebar');
+      await sidebar.locator('.composite.title', { hasText: new RegExp(CONTAINER_TITLE, 'i') }).waitFor({ timeout: 30_000 });
+      // with several views the Lab Nodes pane has its own header; with one view the container is the pane
+      const headed = sidebar.locator('.pane', { has: page.locator('.pane-header', { hasText: /Lab Nodes/i }) });
+      const pane = (await headed.count()) > 0 ? headed.first() : sidebar;
+      if ((await headed.count()) > 0) {
+        const header = headed.first().locator('.pane-header');
+        if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+      }
+      const content = pane.locator('.welcome-view-content, .monaco-list-row').first();
+      await content.waitFor({ timeout: 30_000 });
+      const welcome = await pane.locator('.welcome-view-content').allInnerTexts();
+      const rows = await pane.locator('.monaco-list-row').allInnerTexts();
+      if (welcome.join('').trim() === '' && rows.length === 0) throw new Error('Lab Nodes view is empty');
+      log(`  view: ${rows.length ? `rows ${JSON.stringify(rows.slice(0, 6))}` : `welcome "${welcome.join(' ').replace(/\s+/g, ' ').slice(0, 100)}"`}`);
+      await page.mouse.move(5, 890); // no hover highlight in the picture
+      await shot('ui-smoke-sidebar.png', sidebar);
+    },
+  },
+];
+
+const t0 = Date.now();
+function log(...a) {
+  console.log(`[ui ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+}
+
+function activityEntry(page) {
+  return page.locator(`.part.activitybar .action-item a[aria-label^="${CONTAINER_TITLE}"], .part.activitybar [aria-label^="${CONTAINER_TITLE}"]`).first();
+}
+
+function parseOpts(argv) {
+  const o = {};
+  for (const a of argv) {
+    const m = a.match(/^--([^=]+)(?:=(.*))?$/);
+    if (m) o[m[1]] = m[2] ?? true;
+  }
+  return o;
+}
+
+const opts = parseOpts(process.argv.slice(2));
+const verbose = Boolean(opts.verbose) || process.env.DOCKER_NET_LAB_VERBOSE === '1';
+const selected = CHECKS.filter((c) => typeof opts.grep !== 'string' || new RegExp(opts.grep, 'i').test(c.name));
+
+let passed = 0;
+let failed = 0;
+let server;
+let browser;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dnl-ui-smoke-'));
+const stopAll = async () => {
+  await browser?.close().catch(() => {});
+  await server?.stop();
+};
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { void stopAll().finally(() => process.exit(130)); });
+
+try {
+  let tools = toolPaths();
+  if (!toolsReady(tools)) tools = ensureTools({ apt: false, log });
+  if (opts['no-build']) {
+    // the package script is "npm run build && vsce package ...": run only its vsce part
+    const script = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.package;
+    const vsce = script.split('&&').pop().trim();
+    log(vsce);
+    const r = spawnSync(vsce, { cwd: root, encoding: 'utf8', shell: true,
+      env: { ...process.env, PATH: `${path.join(root, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}` } });
+    if (r.status !== 0) throw new Error(`${vsce} failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  } else if (!opts['no-package']) {
+    log('npm run package');
+    const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: root, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`npm run package failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  }
+  if (!fs.existsSync(vsixPath)) throw new Error(`${path.relative(root, vsixPath)} not found`);
+  fs.mkdirSync(artifacts, { recursive: true });
+
+  const dirs = {
+    configFile: path.join(tmp, 'config.yaml'),
+    userDataDir: path.join(tmp, 'user-data'),
+    extensionsDir: path.join(tmp, 'extensions'),
+    tmpDir: path.join(tmp, 'tmp'),
+  };
+  fs.mkdirSync(dirs.tmpDir, { recursive: true });
+  const workspace = path.join(tmp, 'workspace');
+  fs.mkdirSync(workspace);
+  writeUserSettings(dirs.userDataDir, {
+    'security.workspace.trust.enabled': false,
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  });
+  log(`install ${path.relative(root, vsixPath)}: ${installVsix(tools, dirs, vsixPath).split('\n').pop()}`);
+  server = await startCodeServer({
+    tools, dirs, extraArgs: ['--disable-workspace-trust', '--disable-getting-started-override'],
+    logFile: path.join(tmp, 'code-server.log'), onLine: verbose ? (l) => console.log(`[code-server] ${l}`) : undefined,
+  });
+  log(`code-server on 127.0.0.1:${server.port}`);
+  browser = await launchChromium(tools, tmp);
+  const page = browser.pages()[0] ?? await browser.newPage();
+  page.on('pageerror', (e) => { if (verbose) log('page error:', e.message); });
+  await page.goto(server.url(workspace));
+
+  const ctx = {
+    page,
+    state: {},
+    /** Runs a command by its palette label; reopens the palette until the (activating) extension lists it. */
+    async runCommand(label) {
+      const input = page.locator('.quick-input-widget input');
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+      for (let attempt = 1; ; attempt++) {
+        await page.keyboard.press('Escape');
+        await page.locator('.monaco-workbench .part.editor').click({ position: { x: 200, y: 200 } }).catch(() => {});
+        await page.keyboard.press('F1');
+        await input.waitFor({ state: 'visible', timeout: 15_000 });
+        await input.fill(`>${label}`);
+        try {
+          await row.waitFor({ timeout: 5000 });
+          break;
+        } catch (e) {
+          if (attempt >= 6) throw new Error(`"${label}" not in the command palette after ${attempt} tries`, { cause: e });
+          await page.waitForTimeout(1000);
+        }
+      }
+      await page.keyboard.press('Enter');
+    },
+    /** Shows the Docker Network Lab container in the side bar (clicking its entry only when not shown). */
+    async openContainer() {
+      const entry = activityEntry(page);
+      await entry.waitFor({ timeout: 30_000 });
+      const title = page.locator('.part.sidebar .composite.title', { hasText: new RegExp(CONTAINER_TITLE, 'i') });
+      if (!(await title.isVisible().catch(() => false))) await entry.click();
+    },
+    /** Screenshot of the page or of one locator into artifacts/<file>. */
+    async shot(file, locator) {
+      const out = path.join(artifacts, file);
+      await (locator ?? page).screenshot({ path: out });
+      log(`  screenshot ${path.relative(root, out)}`);
+    },
+  };
+
+  for (const check of selected) {
+    const c0 = Date.now();
+    try {
+      await check.run(ctx);
+      passed++;
+      log(`ok   ${check.name} (${((Date.now() - c0) / 1000).toFixed(1)}s)`);
+    } catch (e) {
+      failed++;
+      log(`FAIL ${check.name}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+      const safe = check.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40).toLowerCase();
+      await ctx.shot(`ui-smoke-failed-${safe}.png`).catch(() => {});
+    }
+  }
+} catch (e) {
+  failed++;
+  log(`ERROR ${e instanceof Error ? e.message : String(e)}`);
+} finally {
+  await stopAll();
+  if (failed === 0 && !opts.keepTmp) fs.rmSync(tmp, { recursive: true, force: true });
+  else log(`kept ${tmp} (code-server.log)`);
+}
+console.log(`ui: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);
