@@ -6,4 +6,6 @@ import type { CliCommand } from './cliIo';
  */
 export const commandTable: Readonly<Record<string, () => Promise<CliCommand>>> = {
   version: async () => (await import('./commands/version')).versionCommand,
+  nodes: async () => (await import('./commands/nodes')).nodesCommand,
+  tree: async () => (await import('./commands/tree')).treeCommand,
 };

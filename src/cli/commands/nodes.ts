@@ -1,0 +1,131 @@
+import { parseArgs } from 'node:util';
+import { LabError, describeError } from '../../core/errors';
+import type { Logger } from '../../core/logger';
+import { redactingLogger, silentLogger } from '../../core/logger';
+import { labKnownHostsFile, labNodesFile } from '../../core/nodes/localLabPaths';
+import type { NodeConfig } from '../../core/nodes/nodeConfig';
+import { readNodesFile } from '../../core/nodes/nodesFile';
+import type { SecretProvider, SecretRequest } from '../../core/ssh/nodeSession';
+import { defaultKnownHostsFiles } from '../../core/ssh/nodeSession';
+import type { CliCommand, CliIo } from '../cliIo';
+
+/**
+ * Secrets for the CLI, from the environment only (no prompt): `DOCKER_NET_LAB_PASSWORD`,
+ * `DOCKER_NET_LAB_PASSPHRASE`, `DOCKER_NET_LAB_SUDO_PASSWORD`. Missing → the request is cancelled
+ * and the error names the variable.
+ */
+export function envSecretProvider(env: NodeJS.ProcessEnv): SecretProvider {
+  const names: Record<SecretRequest['kind'], string> = {
+    password: 'DOCKER_NET_LAB_PASSWORD', passphrase: 'DOCKER_NET_LAB_PASSPHRASE', sudo: 'DOCKER_NET_LAB_SUDO_PASSWORD',
+  };
+  return {
+    getSecret(req) {
+      const v = env[names[req.kind]];
+      if (v === undefined || v === '' || req.retry === true) {
+        return Promise.reject(new LabError(req.kind === 'password' ? 'AuthFailed' : 'Cancelled',
+          `${req.user}@${req.host} needs a ${req.kind === 'sudo' ? 'sudo password' : req.kind}${req.keyFile === undefined ? '' : ` for ${req.keyFile}`}; set ${names[req.kind]}.`,
+          { node: req.node }));
+      }
+      return Promise.resolve(v);
+    },
+  };
+}
+
+/** The CLI's stderr logger, active with DOCKER_NET_LAB_DEBUG=1 (redacted). */
+export function cliLogger(io: CliIo): Logger {
+  if (io.env['DOCKER_NET_LAB_DEBUG'] !== '1') { return silentLogger; }
+  const w = (lvl: string) => (m: string): void => io.err(`[${lvl}] ${m}\n`);
+  return redactingLogger({ trace: w('trace'), debug: w('debug'), info: w('info'), warn: w('warn'), error: w('error') });
+}
+
+/** known_hosts files the CLI consults for nodes without pinned fingerprints. */
+export function cliKnownHostsFiles(io: CliIo): string[] {
+  return [...defaultKnownHostsFiles(), labKnownHostsFile(io.env)];
+}
+
+/** Options common to `nodes` and `tree`. */
+export interface NodesCliOptions {
+  readonly json: boolean;
+  readonly nodesFile: string;
+  readonly nodes: readonly NodeConfig[];
+  readonly timeoutMs: number;
+}
+
+/** Parses `[--json] [--nodes FILE] [--timeout MS]` and reads the nodes file. @throws LabError `InvalidInput`. */
+export function parseNodesCliArgs(args: readonly string[], io: CliIo): NodesCliOptions {
+  let values: { json?: boolean; nodes?: string; timeout?: string };
+  try {
+    ({ values } = parseArgs({ args: [...args], options: { json: { type: 'boolean' }, nodes: { type: 'string' }, timeout: { type: 'string' } }, strict: true, allowPositionals: false }));
+  } catch (e) {
+    throw new LabError('InvalidInput', describeError(e));
+  }
+  const timeoutMs = values.timeout === undefined ? 8000 : Number(values.timeout);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) { throw new LabError('InvalidInput', `--timeout must be a positive number of milliseconds, not "${values.timeout ?? ''}".`); }
+  const nodesFile = values.nodes ?? labNodesFile(io.env);
+  return { json: values.json === true, nodesFile, nodes: readNodesFile(nodesFile).nodes, timeoutMs };
+}
+
+interface NodeStatus {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly auth: string;
+  readonly reachable: boolean;
+  readonly dockerVersion?: string;
+  readonly transport?: string;
+  readonly connectMs?: number;
+  readonly error?: { readonly code: string; readonly message: string; readonly fix?: string };
+}
+
+/** `docker-net-lab nodes`: lists the configured nodes and whether each is reachable (SSH + Docker API). */
+export const nodesCommand: CliCommand = {
+  summary: 'list the configured nodes and whether each is reachable over SSH, with its Docker version',
+  usage: 'docker-net-lab nodes [--json] [--nodes FILE] [--timeout MS]',
+  async run(args, io) {
+    const opts = parseNodesCliArgs(args, io);
+    const { NodeSession } = await import('../../core/ssh/nodeSession');
+    const { DockerEngine } = await import('../../core/docker/dockerEngine');
+    const logger = cliLogger(io);
+    const statuses = await Promise.all(opts.nodes.map(async (n): Promise<NodeStatus> => {
+      const base = { name: n.name, host: n.host, port: n.port, user: n.user, auth: n.auth };
+      const session = new NodeSession(n, {
+        secrets: envSecretProvider(io.env), knownHostsFiles: cliKnownHostsFiles(io), logger, reconnect: false, readyTimeoutMs: opts.timeoutMs,
+      });
+      const engine = new DockerEngine(n, session, { logger });
+      const t0 = Date.now();
+      try {
+        await session.connect(io.signal);
+        const connectMs = Date.now() - t0;
+        try {
+          const v = await engine.version();
+          return { ...base, reachable: true, connectMs, dockerVersion: v.version, transport: engine.transport };
+        } catch (e) {
+          const le = e instanceof LabError ? e : undefined;
+          return { ...base, reachable: true, connectMs, error: { code: le?.code ?? 'DockerUnavailable', message: describeError(e), ...(le?.fix === undefined ? {} : { fix: le.fix }) } };
+        }
+      } catch (e) {
+        const le = e instanceof LabError ? e : undefined;
+        return { ...base, reachable: false, error: { code: le?.code ?? 'Unreachable', message: describeError(e), ...(le?.fix === undefined ? {} : { fix: le.fix }) } };
+      } finally {
+        engine.dispose();
+        session.dispose();
+      }
+    }));
+    if (opts.json) {
+      io.out(`${JSON.stringify({ nodesFile: opts.nodesFile, nodes: statuses }, null, 2)}\n`);
+    } else {
+      for (const s of statuses) {
+        const what = s.reachable
+          ? `reachable${s.dockerVersion === undefined ? '' : `, docker ${s.dockerVersion} (${s.transport ?? '?'})`}${s.connectMs === undefined ? '' : `, ssh ${s.connectMs} ms`}`
+          : 'UNREACHABLE';
+        io.out(`${s.name}  ${s.user}@${s.host}:${s.port}  ${s.auth}  ${what}\n`);
+        if (s.error !== undefined) {
+          io.out(`  ${s.error.code}: ${s.error.message}\n`);
+          if (s.error.fix !== undefined) { io.out(`  fix: ${s.error.fix}\n`); }
+        }
+      }
+    }
+    return statuses.every((s) => s.reachable && s.error === undefined) ? 0 : 1;
+  },
+};
