@@ -1,0 +1,286 @@
+import { fillTemplate, groupsToFacts } from './fixTemplate';
+import { diagnosticRules } from './rules';
+import type { DiagnosticRule, Facts, Finding } from './ruleTypes';
+
+/** Options of {@link DiagnosticMatcher}. */
+export interface MatcherOptions {
+  /** The rules to apply; all of {@link diagnosticRules} by default. */
+  readonly rules?: readonly DiagnosticRule[];
+  /** Facts known to the caller (node, ownIp, peerIp, …); they fill fix placeholders the message does not. */
+  readonly context?: Facts;
+  /** How many lines after a match may continue its message (rules with `continuation`); 4 by default. */
+  readonly maxContinuationLines?: number;
+}
+
+interface CompiledRules {
+  readonly rules: readonly DiagnosticRule[];
+  /** One global regex: an alternation of every keyword (the prefilter). */
+  readonly keywordScan: RegExp;
+  /** keyword → indexes of the rules that have it. */
+  readonly byKeyword: ReadonlyMap<string, readonly number[]>;
+}
+
+const compiledCache = new WeakMap<readonly DiagnosticRule[], CompiledRules>();
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+function compile(rules: readonly DiagnosticRule[]): CompiledRules {
+  const cached = compiledCache.get(rules);
+  if (cached !== undefined) { return cached; }
+  const byKeyword = new Map<string, number[]>();
+  rules.forEach((rule, i) => {
+    for (const k of rule.keywords) {
+      const list = byKeyword.get(k) ?? [];
+      if (!list.includes(i)) { list.push(i); }
+      byKeyword.set(k, list);
+    }
+  });
+  // Longest keywords first so that the alternation reports the most specific one at a position.
+  const source = [...byKeyword.keys()].sort((a, b) => b.length - a.length).map(escapeRegex).join('|');
+  const compiled: CompiledRules = {
+    rules,
+    keywordScan: new RegExp(source, 'g'),
+    byKeyword,
+  };
+  compiledCache.set(rules, compiled);
+  return compiled;
+}
+
+/** Hostname of a journald/syslog line prefix (`Nov 25 17:52:53 docker-node1 dockerd[7]: …`). */
+const journalPrefix = /^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?) (?<node>[\w.-]+) [\w.@/-]+(?:\[\d+\])?: /;
+
+const maxLineLength = 65536;
+
+interface MutableFinding {
+  rule: DiagnosticRule;
+  facts: Record<string, string>;
+  line: number;
+  endLine: number;
+  lastLine: number;
+  count: number;
+  text: string;
+}
+
+interface PendingContinuation {
+  readonly record: MutableFinding;
+  remaining: number;
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let n = 0;
+  let i = text.indexOf('\n', from);
+  while (i !== -1 && i < to) {
+    n++;
+    i = text.indexOf('\n', i + 1);
+  }
+  return n;
+}
+
+/**
+ * Incremental matcher over a text stream (command output, `journalctl -u docker`, a log file).
+ * Feed it chunks in order; it splits lines across chunk borders, finds every rule's messages, folds
+ * repeats of the same message (same rule, same facts) into one finding with a count, and extends a
+ * finding over the continuation lines of multi-line messages.
+ *
+ * Speed: one combined scan for the rules' literal keywords over the whole chunk; a rule's full
+ * regex only runs on lines that hold one of its keywords. Not reentrant; use one matcher per stream.
+ */
+export class DiagnosticMatcher {
+  private readonly compiled: CompiledRules;
+  private readonly context: Facts;
+  private readonly maxContinuation: number;
+  private readonly records = new Map<string, MutableFinding>();
+  private readonly order: MutableFinding[] = [];
+  private carry = '';
+  /** Line number (1-based) of the first line of the next complete text to process. */
+  private nextLine = 1;
+  private pending: PendingContinuation | undefined;
+  private ended = false;
+  private fresh: MutableFinding[] = [];
+
+  constructor(options: MatcherOptions = {}) {
+    this.compiled = compile(options.rules ?? diagnosticRules);
+    this.context = options.context ?? {};
+    this.maxContinuation = options.maxContinuationLines ?? 4;
+  }
+
+  /**
+   * Adds the next chunk of the stream. Returns the findings first seen in this chunk (snapshots:
+   * their count and line range may still grow; {@link findings} has the current state).
+   * @throws LabError never; throws a plain Error when called after {@link end}.
+   */
+  feed(chunk: string): Finding[] {
+    if (this.ended) { throw new Error('DiagnosticMatcher.feed called after end()'); }
+    const text = this.carry === '' ? chunk : this.carry + chunk;
+    const cut = text.lastIndexOf('\n');
+    if (cut === -1) {
+      this.carry = text;
+      // Guard against unbounded growth on a stream without newlines.
+      if (this.carry.length > maxLineLength * 4) {
+        this.process(this.carry, false);
+        this.carry = '';
+      }
+      return this.takeFresh();
+    }
+    this.carry = text.slice(cut + 1);
+    this.process(text.slice(0, cut + 1), true);
+    return this.takeFresh();
+  }
+
+  /** Ends the stream (processes an unterminated last line) and returns the findings first seen there. */
+  end(): Finding[] {
+    if (!this.ended) {
+      if (this.carry !== '') { this.process(this.carry, false); }
+      this.carry = '';
+      this.pending = undefined;
+      this.ended = true;
+    }
+    return this.takeFresh();
+  }
+
+  /** All findings so far, in order of first occurrence. */
+  findings(): Finding[] {
+    return this.order.map((r) => this.snapshot(r));
+  }
+
+  /** Number of lines processed so far. */
+  get lineCount(): number {
+    return this.nextLine - 1;
+  }
+
+  private takeFresh(): Finding[] {
+    const out = this.fresh.map((r) => this.snapshot(r));
+    this.fresh = [];
+    return out;
+  }
+
+  private snapshot(r: MutableFinding): Finding {
+    const facts: Record<string, string> = { ...this.context, ...r.facts };
+    const finding: Finding = {
+      ruleId: r.rule.id,
+      title: r.rule.title,
+      cause: r.rule.cause,
+      fix: fillTemplate(r.rule.fix, r.facts, this.context, r.rule.defaults),
+      severity: r.rule.severity,
+      line: r.line,
+      endLine: r.endLine,
+      lastLine: r.lastLine,
+      count: r.count,
+      facts,
+      step: r.rule.step,
+      text: r.text,
+      links: r.rule.links,
+      destructive: r.rule.destructive === true,
+      ...(r.rule.fixAction === undefined ? {} : { fixAction: r.rule.fixAction }),
+    };
+    return finding;
+  }
+
+  /** Processes complete lines (`terminated`: text ends with a newline). */
+  private process(text: string, terminated: boolean): void {
+    const base = this.nextLine;
+    if (this.pending !== undefined) { this.continueAt(text, 0, base, this.pending); }
+    const scan = this.compiled.keywordScan;
+    scan.lastIndex = 0;
+    let lineNo = base;
+    let counted = 0;
+    let m: RegExpExecArray | null;
+    while ((m = scan.exec(text)) !== null) {
+      const start = m.index === 0 ? 0 : text.lastIndexOf('\n', m.index - 1) + 1;
+      let end = text.indexOf('\n', m.index);
+      if (end === -1) { end = text.length; }
+      lineNo += countNewlines(text, counted, start);
+      counted = start;
+      this.matchLine(text, start, end, lineNo);
+      scan.lastIndex = end + 1;
+      if (end >= text.length) { break; }
+    }
+    lineNo += countNewlines(text, counted, text.length);
+    this.nextLine = terminated ? lineNo : lineNo + 1;
+  }
+
+  private matchLine(text: string, start: number, end: number, lineNo: number): void {
+    let line = text.slice(start, Math.min(end, start + maxLineLength));
+    if (line.endsWith('\r')) { line = line.slice(0, -1); }
+    const { rules, byKeyword } = this.compiled;
+    // The prefilter stopped at the first keyword of the line; list every keyword the line holds.
+    const candidates = new Set<number>();
+    for (const [kw, idx] of byKeyword) {
+      if (line.includes(kw)) { for (const i of idx) { candidates.add(i); } }
+    }
+    const sorted = [...candidates].sort((a, b) => a - b);
+    let specificMatched = false;
+    const generic: [DiagnosticRule, RegExpExecArray][] = [];
+    for (const i of sorted) {
+      const rule = rules[i];
+      if (rule === undefined) { continue; }
+      const match = rule.pattern.exec(line);
+      if (match === null) { continue; }
+      if (rule.generic === true) { generic.push([rule, match]); continue; }
+      specificMatched = true;
+      this.record(rule, match, line, lineNo, text, end);
+    }
+    if (!specificMatched) {
+      for (const [rule, match] of generic) { this.record(rule, match, line, lineNo, text, end); }
+    }
+  }
+
+  private record(rule: DiagnosticRule, match: RegExpExecArray, line: string, lineNo: number, text: string, end: number): void {
+    const facts = groupsToFacts(match.groups);
+    if (facts['node'] === undefined) {
+      const j = journalPrefix.exec(line);
+      const node = j?.groups?.['node'];
+      if (node !== undefined) { facts['node'] = node; }
+    }
+    const key = `${rule.id}\u0000${JSON.stringify(Object.entries(facts).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
+    const existing = this.records.get(key);
+    if (existing !== undefined) {
+      existing.count++;
+      existing.lastLine = lineNo;
+      return;
+    }
+    const rec: MutableFinding = { rule, facts, line: lineNo, endLine: lineNo, lastLine: lineNo, count: 1, text: line.slice(0, 500) };
+    this.records.set(key, rec);
+    this.order.push(rec);
+    this.fresh.push(rec);
+    if (rule.continuation !== undefined) {
+      const pending: PendingContinuation = { record: rec, remaining: this.maxContinuation };
+      this.pending = undefined;
+      this.continueAt(text, end + 1, lineNo + 1, pending);
+    }
+  }
+
+  /** Extends `p.record` over continuation lines starting at `pos` (line number `lineNo`). */
+  private continueAt(text: string, pos: number, lineNo: number, p: PendingContinuation): void {
+    const cont = p.record.rule.continuation;
+    this.pending = undefined;
+    if (cont === undefined) { return; }
+    let at = pos;
+    let n = lineNo;
+    while (p.remaining > 0) {
+      if (at >= text.length) { this.pending = p; return; }
+      let end = text.indexOf('\n', at);
+      if (end === -1) { end = text.length; }
+      const line = text.slice(at, Math.min(end, at + maxLineLength));
+      const m = cont.exec(line);
+      if (m === null) { return; }
+      p.record.endLine = n;
+      for (const [k, v] of Object.entries(groupsToFacts(m.groups))) {
+        if (p.record.facts[k] === undefined) { p.record.facts[k] = v; }
+      }
+      p.remaining--;
+      at = end + 1;
+      n++;
+    }
+  }
+}
+
+/** Diagnoses a whole text at once. Same contract as {@link DiagnosticMatcher}. */
+export function diagnoseText(text: string, options: MatcherOptions = {}): Finding[] {
+  const m = new DiagnosticMatcher(options);
+  m.feed(text);
+  m.end();
+  return m.findings();
+}
