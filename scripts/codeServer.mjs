@@ -135,6 +135,29 @@ export async function startCodeServer({ tools, dirs, port = 0, extraArgs = [], o
   };
 }
 
+/**
+ * Packages the extension into dist/docker-network-lab.vsix. build=true runs `npm run package`;
+ * build=false runs only the vsce part of that script (for a tree that was just built).
+ * Returns the .vsix path; throws with the tool output when packaging fails.
+ */
+export function packageExtension(root, { build = true } = {}) {
+  const script = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.package;
+  const out = script.match(/-o\s+(\S+\.vsix)/)?.[1] ?? 'dist/docker-network-lab.vsix';
+  let r;
+  if (build) {
+    r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: root, encoding: 'utf8' });
+  } else {
+    // the package script is "npm run build && vsce package ...": its last part packages
+    const vsce = script.split('&&').pop().trim();
+    r = spawnSync(vsce, { cwd: root, encoding: 'utf8', shell: true,
+      env: { ...process.env, PATH: `${path.join(root, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}` } });
+  }
+  if (r.status !== 0) throw new Error(`packaging failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  const vsix = path.resolve(root, out);
+  if (!fs.existsSync(vsix)) throw new Error(`packaging did not produce ${out}`);
+  return vsix;
+}
+
 /** Chromium flags that work headless on these machines. */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];

@@ -9,13 +9,12 @@
 //
 // Adding a check: append { name, run: async (ctx) => { ... } } to CHECKS. ctx has page, helpers
 // (runCommand, openContainer, shot) and state shared between checks. Throw to fail.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTools, toolPaths, toolsReady } from './ensureTools.mjs';
-import { installVsix, launchChromium, startCodeServer, writeUserSettings } from './codeServer.mjs';
+import { installVsix, launchChromium, packageExtension, startCodeServer, writeUserSettings } from './codeServer.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = path.join(root, 'artifacts');
@@ -103,18 +102,9 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { void stopAll().
 try {
   let tools = toolPaths();
   if (!toolsReady(tools)) tools = ensureTools({ apt: false, log });
-  if (opts['no-build']) {
-    // the package script is "npm run build && vsce package ...": run only its vsce part
-    const script = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.package;
-    const vsce = script.split('&&').pop().trim();
-    log(vsce);
-    const r = spawnSync(vsce, { cwd: root, encoding: 'utf8', shell: true,
-      env: { ...process.env, PATH: `${path.join(root, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}` } });
-    if (r.status !== 0) throw new Error(`${vsce} failed (${r.status}):\n${r.stdout}${r.stderr}`);
-  } else if (!opts['no-package']) {
-    log('npm run package');
-    const r = spawnSync('npm', ['run', '--silent', 'package'], { cwd: root, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`npm run package failed (${r.status}):\n${r.stdout}${r.stderr}`);
+  if (!opts['no-package']) {
+    log(opts['no-build'] ? 'packaging the current build (vsce)' : 'npm run package');
+    packageExtension(root, { build: !opts['no-build'] });
   }
   if (!fs.existsSync(vsixPath)) throw new Error(`${path.relative(root, vsixPath)} not found`);
   fs.mkdirSync(artifacts, { recursive: true });
