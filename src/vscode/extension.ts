@@ -1,20 +1,25 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands/registry';
 import { registerDiagnostics } from './diagnostics/registerDiagnostics';
+import type { NodesTestApi } from './nodes/registerNodes';
 import { registerNodes } from './nodes/registerNodes';
 import { registerSteps } from './steps/registerSteps';
 
 /** The extension's output channel; created on activation. */
 let log: vscode.LogOutputChannel | undefined;
 
+/** What activate() returns: handles for the tests inside VS Code (`extension.exports`). */
+export type ExtensionApi = NodesTestApi;
+
 /** Entry point: registers commands and views. Heavy modules (ssh2, dockerode) load on first use. */
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): ExtensionApi {
   log = vscode.window.createOutputChannel('Docker Network Lab', { log: true });
   context.subscriptions.push(log);
   registerCommands(context, log);
-  registerNodes(context, log);
+  const nodes = registerNodes(context, log);
   registerSteps(context, log);
   registerDiagnostics(context, log);
+  return { ...nodes };
 }
 
 /** Nothing to do: everything is in context.subscriptions. */

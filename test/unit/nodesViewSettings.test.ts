@@ -51,3 +51,22 @@ describe('nodes view settings', () => {
     assert.equal(validateNodeName('ok', new Set()), undefined);
   });
 });
+
+describe('nodes view manifest', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = require('../../../package.json') as { contributes: { configuration: { properties: Record<string, { items?: unknown }> }; commands: { command: string }[] } };
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) { return v.map(strip); }
+    if (typeof v !== 'object' || v === null) { return v; }
+    return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'description' && k !== 'default').map(([k, x]) => [k, strip(x)]));
+  };
+  it('declares dockerNetLab.nodes items with the same schema as nodeConfigSchema', async () => {
+    const { nodeConfigSchema } = await import('../../src/core/nodes/nodesFile');
+    assert.deepEqual(strip(pkg.contributes.configuration.properties['dockerNetLab.nodes']?.items), strip(JSON.parse(JSON.stringify(nodeConfigSchema))));
+  });
+  it('contributes every nodes command id', async () => {
+    const { nodeCommandIds } = await import('../../src/vscode/nodes/nodeCommandIds');
+    const contributed = new Set(pkg.contributes.commands.map((c) => c.command));
+    for (const id of Object.values(nodeCommandIds)) { assert.ok(contributed.has(id), id); }
+  });
+});
