@@ -239,9 +239,10 @@ export const catalogRules: readonly DiagnosticRule[] = [
     keywords: ['discovery error:', 'in discovery failed', 'etcd cluster is unavailable'],
     pattern: /discovery error: (?:client: etcd cluster is unavailable or misconfigured|Unexpected watch error)|Registering as \\?"(?<advertise>[^"\\]+)\\?" in discovery failed|failed to (?:get networks for scope global|update store for object type [^:]+): client: etcd cluster is unavailable/,
     continuation: /dial tcp (?<ip>[\d.]+):(?<port>\d+)/,
+    defaults: { ip: '<etcd-ip>' },
     cause: 'dockerd cannot talk to etcd on 2379: etcd is down, listens only on 127.0.0.1, a firewall blocks the port, the URL has a wrong address, or the cluster lost quorum. Overlay networks can then neither be created nor seen.',
     fix: [
-      'curl -s http://{peerIp}:2379/version; curl -s http://{peerIp}:2379/health',
+      'curl -s http://{ip}:2379/version; curl -s http://{ip}:2379/health',
       'sudo firewall-cmd --permanent --add-port=2379-2380/tcp && sudo firewall-cmd --reload && sudo systemctl restart docker',
       '# etcd must listen on the LAN address: --listen-client-urls http://{ownIp}:2379,http://127.0.0.1:2379 --advertise-client-urls http://{ownIp}:2379',
     ].join('\n'),
@@ -516,7 +517,8 @@ export const catalogRules: readonly DiagnosticRule[] = [
     fix: [
       "sudo ss -ltnp 'sport = :{port}'",
       'docker ps --filter network=host',
-      'docker rm -f {owner}   # or stop the host service, or publish another port: -p 8080:{port}',
+      'docker rm -f {owner}   # a host-network container holding the port',
+      'sudo systemctl stop nginx httpd   # or a web server on the host; or publish another port: -p 8080:{port}',
     ].join('\n'),
     defaults: { port: '80', owner: '<host-network-container>' },
     severity: 'error',
@@ -566,7 +568,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
     fix: [
       'docker images | grep -i {image}',
       'docker build -t {image} .   # build the app image on each node that runs it',
-      '# or check the spelling: docker run -d nginx',
+      'docker run -d {image}   # with the spelling fixed (nginx, redis, busybox)',
     ].join('\n'),
     severity: 'error',
     step: 'ch3-link-flask-redis',

@@ -1,0 +1,166 @@
+import { coerce, gte, lt } from 'semver';
+import { fillTemplate } from './fixTemplate';
+import type { NodeFacts } from './nodeFacts';
+import type { Facts, Finding, Severity } from './ruleTypes';
+
+interface StateRule {
+  readonly id: string;
+  readonly title: string;
+  readonly cause: string;
+  readonly fix: string;
+  readonly severity: Severity;
+  readonly step: string;
+  readonly links: readonly string[];
+  readonly fixAction?: string;
+  readonly destructive?: boolean;
+}
+
+/** The rules behind the state checks (ids prefixed `state-`). */
+export const stateRules = {
+  clusterStoreOnModernDocker: {
+    id: 'state-cluster-store-on-modern-docker',
+    title: 'Cluster store configured on Docker {dockerVersion}',
+    cause: 'Docker 23.0 refuses to start with --cluster-store/--cluster-advertise, and 24.0 and later do not know the flags. This node runs {dockerVersion}, so the 2017 overlay path cannot work here.',
+    fix: '# either run Docker 20.10.x for the 2017 path, or remove the cluster store options and use swarm mode:\nsudo systemctl restart docker\ndocker swarm init --advertise-addr {address}',
+    severity: 'error', step: 'ch4-dockerd-cluster-store', links: ['https://docs.docker.com/engine/deprecated/'], fixAction: 'swarm.switchToSwarm', destructive: true,
+  },
+  etcdV2Missing: {
+    id: 'state-etcd-v2-disabled',
+    title: 'dockerd uses the cluster store but etcd {etcdVersion} serves no v2 API',
+    cause: 'Docker\'s cluster store speaks only the etcd v2 API. etcd 3.4 and 3.5 serve it only with --enable-v2; etcd 3.6 has removed it.',
+    fix: '# etcd 3.4/3.5: add --enable-v2=true to the etcd command line on every member, then restart etcd\nsudo systemctl restart etcd\ncurl -s http://127.0.0.1:2379/v2/keys/',
+    severity: 'error', step: 'ch4-etcd-cluster', links: ['https://etcd.io/docs/v3.5/op-guide/configuration/'], fixAction: 'etcd.enableV2', destructive: true,
+  },
+  kernelTooOld: {
+    id: 'state-kernel-too-old-for-overlay',
+    title: 'Kernel {kernel} is too old for overlay networks',
+    cause: 'Overlay networks need VXLAN inside network namespaces, which arrived in Linux 3.16. {extra}',
+    fix: 'uname -r\n# CentOS 7: install kernel-lt from ELRepo and boot it\nsudo yum --enablerepo=elrepo-kernel install -y kernel-lt\nsudo grub2-set-default 0 && sudo grub2-mkconfig -o /boot/grub2/grub.cfg && sudo reboot',
+    severity: 'error', step: 'ch4-kernel-upgrade', links: ['https://github.com/moby/libnetwork/issues/394'], destructive: true,
+  },
+  duplicateHostname: {
+    id: 'state-duplicate-hostname',
+    title: 'Nodes {nodes} share the hostname {hostname}',
+    cause: 'The legacy overlay gossips peers by hostname, so two nodes with one name collide (cloned VMs). The tutorial renames them first.',
+    fix: 'sudo hostnamectl set-hostname {name}   # on {name}; a different name on each node\nsudo systemctl restart docker',
+    severity: 'error', step: 'ch4-hostnames', links: ['https://github.com/moby/moby/issues/19301'], fixAction: 'ch4-hostnames', destructive: true,
+  },
+  firewallBlocks: {
+    id: 'state-firewall-blocks-lab-ports',
+    title: '{firewall} on {name} blocks {ports}',
+    cause: 'The nodes must reach each other on etcd (2379 client, 2380 peer), the Docker API (2375), swarm (2377), gossip (7946 tcp/udp) and VXLAN (4789 udp). The tutorial stopped firewalld instead; opening the ports is kinder.',
+    fix: '{fixCommands}',
+    severity: 'error', step: 'ch4-etcd-cluster', links: ['https://docs.docker.com/engine/swarm/swarm-tutorial/#open-protocols-and-ports-between-the-hosts'], fixAction: 'firewall.openLabPorts',
+  },
+  lowMtu: {
+    id: 'state-underlay-mtu-low',
+    title: 'Underlay MTU {mtu} on {iface} is below 1500',
+    cause: 'VXLAN adds 50 bytes per frame. With an underlay MTU of {mtu}, the overlay must use {overlayMtu} or less, or large packets vanish (ping works, HTTP stalls).',
+    fix: 'docker network create -d overlay --opt com.docker.network.driver.mtu={overlayMtu} {network}',
+    severity: 'warning', step: 'ch4-overlay-network', links: ['https://github.com/moby/libnetwork/issues/2661'],
+  },
+} as const satisfies Record<string, StateRule>;
+
+function finding(rule: StateRule, facts: Record<string, string>): Finding {
+  return {
+    ruleId: rule.id,
+    title: fillTemplate(rule.title, facts),
+    cause: fillTemplate(rule.cause, facts),
+    fix: fillTemplate(rule.fix, facts),
+    severity: rule.severity,
+    line: 0,
+    endLine: 0,
+    lastLine: 0,
+    count: 1,
+    facts,
+    step: rule.step,
+    text: '',
+    links: rule.links,
+    destructive: rule.destructive === true,
+    ...(rule.fixAction === undefined ? {} : { fixAction: rule.fixAction }),
+  };
+}
+
+function baseFacts(n: NodeFacts): Record<string, string> {
+  const f: Record<string, string> = { node: n.name, name: n.name };
+  if (n.address !== undefined) { f['address'] = n.address; f['ownIp'] = n.address; }
+  return f;
+}
+
+/** True when the node's dockerd is configured with the cluster store (flags or daemon.json). */
+export function usesClusterStore(n: NodeFacts): boolean {
+  const inArgs = (n.dockerdArgs ?? []).some((a) => /^--cluster-(store|advertise)(=|$)/.test(a));
+  const inJson = n.daemonJson !== undefined && ('cluster-store' in n.daemonJson || 'cluster-advertise' in n.daemonJson);
+  return inArgs || inJson;
+}
+
+/** Docker ≥ 23 with cluster store options: that daemon cannot run them. */
+export function checkClusterStoreOnModernDocker(n: NodeFacts): Finding[] {
+  const v = coerce(n.dockerVersion ?? '');
+  if (v === null || !gte(v, '23.0.0') || !usesClusterStore(n)) { return []; }
+  return [finding(stateRules.clusterStoreOnModernDocker, { ...baseFacts(n), dockerVersion: n.dockerVersion ?? '' })];
+}
+
+/** dockerd uses the cluster store while the local etcd has no v2 API (3.4/3.5 without --enable-v2, or 3.6+). */
+export function checkEtcdV2(n: NodeFacts): Finding[] {
+  if (!usesClusterStore(n)) { return []; }
+  const v = coerce(n.etcdVersion ?? '');
+  const removed = v !== null && gte(v, '3.6.0');
+  if (!removed && n.etcdV2Enabled !== false) { return []; }
+  return [finding(stateRules.etcdV2Missing, { ...baseFacts(n), etcdVersion: n.etcdVersion ?? '(unknown version)' })];
+}
+
+/** Kernel older than 3.16 (with a special word for CentOS 7's 3.10). */
+export function checkKernel(n: NodeFacts): Finding[] {
+  const v = coerce(n.kernel ?? '');
+  if (v === null || !lt(v, '3.16.0')) { return []; }
+  const el7 = /\.el7\./.test(n.kernel ?? '');
+  const extra = el7
+    ? 'This is CentOS 7\'s stock 3.10 kernel: its vxlan/netns backports are incomplete, which the tutorial met as "Failed to deserialize netlink ndmsg". The tutorial boots an ELRepo kernel.'
+    : 'Upgrade the kernel before creating overlay networks.';
+  return [finding(stateRules.kernelTooOld, { ...baseFacts(n), kernel: n.kernel ?? '', extra })];
+}
+
+/** Two or more nodes with the same hostname. */
+export function checkHostnames(nodes: readonly NodeFacts[]): Finding[] {
+  const byName = new Map<string, NodeFacts[]>();
+  for (const n of nodes) {
+    if (n.hostname === undefined || n.hostname === '') { continue; }
+    byName.set(n.hostname, [...(byName.get(n.hostname) ?? []), n]);
+  }
+  const out: Finding[] = [];
+  for (const [hostname, same] of byName) {
+    if (same.length < 2) { continue; }
+    for (const n of same.slice(1)) {
+      out.push(finding(stateRules.duplicateHostname, { ...baseFacts(n), hostname, nodes: same.map((s) => s.name).join(', ') }));
+    }
+  }
+  return out;
+}
+
+/** Firewall blocking lab ports. */
+export function checkFirewall(n: NodeFacts): Finding[] {
+  const fw = n.firewall;
+  if (fw === undefined || fw.blockedPorts.length === 0) { return []; }
+  const ports = fw.blockedPorts.join(', ');
+  const fixCommands = fw.kind === 'firewalld'
+    ? `${fw.blockedPorts.map((p) => `sudo firewall-cmd --permanent --add-port=${p}`).join('\n')}\nsudo firewall-cmd --reload && sudo systemctl restart docker`
+    : fw.blockedPorts.map((p) => { const [num, proto] = p.split('/'); return `sudo iptables -I INPUT -p ${proto ?? 'tcp'} --dport ${num ?? ''} -j ACCEPT`; }).join('\n');
+  return [finding(stateRules.firewallBlocks, { ...baseFacts(n), firewall: fw.kind, ports, fixCommands })];
+}
+
+/** Underlay MTU below 1500. */
+export function checkMtu(n: NodeFacts, network = 'my-overlay'): Finding[] {
+  if (n.mtu === undefined || n.mtu >= 1500) { return []; }
+  return [finding(stateRules.lowMtu, { ...baseFacts(n), mtu: String(n.mtu), overlayMtu: String(n.mtu - 50), iface: n.underlayInterface ?? '<interface>', network })];
+}
+
+/** Every state check over the lab's nodes, node by node, then the cross-node ones. */
+export function runStateChecks(nodes: readonly NodeFacts[], context: Facts = {}): Finding[] {
+  const out: Finding[] = [];
+  for (const n of nodes) {
+    out.push(...checkClusterStoreOnModernDocker(n), ...checkEtcdV2(n), ...checkKernel(n), ...checkFirewall(n), ...checkMtu(n, context['network']));
+  }
+  out.push(...checkHostnames(nodes));
+  return out;
+}
