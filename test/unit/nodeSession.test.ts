@@ -1,0 +1,207 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import type { Connection, ServerChannel } from 'ssh2';
+import { Server } from 'ssh2';
+import { isLabError } from '../../src/core/errors';
+import type { Logger } from '../../src/core/logger';
+import type { NodeConfig } from '../../src/core/nodes/nodeConfig';
+import { fingerprintOfKey } from '../../src/core/ssh/hostKeys';
+import type { SecretProvider } from '../../src/core/ssh/nodeSession';
+import { NodeSession } from '../../src/core/ssh/nodeSession';
+
+// An in-process ssh2 server on 127.0.0.1 with password auth: exercises the client's host-key check,
+// authentication, exec streaming, sudo-through-stdin, timeout and cancel without any real node.
+const PASSWORD = 'Pw-secret-7731';
+let dir = '';
+let port = 0;
+let hostBlob = Buffer.alloc(0);
+let server: Server;
+const seen = { auth: 0, stdins: [] as string[] };
+
+function captureLogger(lines: string[]): Logger {
+  const w = (m: string): void => { lines.push(m); };
+  return { trace: w, debug: w, info: w, warn: w, error: w };
+}
+
+function node(extra: Partial<NodeConfig> = {}): NodeConfig {
+  return { name: 'fake1', host: '127.0.0.1', port, user: 'learner', auth: 'password', hostKeyFingerprints: [fingerprintOfKey(hostBlob)], ...extra };
+}
+
+const secrets = (pw: string, asked: string[] = []): SecretProvider => ({
+  getSecret: (r) => { asked.push(r.kind); return Promise.resolve(pw); },
+});
+
+function handleExec(ch: ServerChannel, command: string): void {
+  let input = '';
+  ch.on('data', (d: Buffer) => { input += d.toString('utf8'); });
+  const reply = (): void => {
+    seen.stdins.push(input);
+    if (command === 'greet') {
+      ch.write('h\u00e9llo\n');
+      ch.stderr.write('a warning\n');
+      ch.exit(3);
+      ch.end();
+    } else if (command !== 'hang') {
+      ch.write(`ran: ${command}\n`);
+      ch.exit(0);
+      ch.end();
+    }
+  };
+  ch.on('end', reply);
+}
+
+describe('NodeSession against an in-process SSH server', () => {
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnl-session-'));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'host')]);
+    hostBlob = Buffer.from(fs.readFileSync(path.join(dir, 'host.pub'), 'utf8').split(' ')[1]!, 'base64');
+    server = new Server({ hostKeys: [fs.readFileSync(path.join(dir, 'host'))] }, (client: Connection) => {
+      client.on('authentication', (ctx) => {
+        seen.auth++;
+        if (ctx.method === 'password' && ctx.username === 'learner' && ctx.password === PASSWORD) { ctx.accept(); } else { ctx.reject(['password']); }
+      });
+      client.on('ready', () => {
+        client.on('session', (accept) => {
+          const session = accept();
+          session.on('exec', (acc, _rej, info) => { handleExec(acc(), info.command); });
+        });
+      });
+      client.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => {
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs a command: streamed UTF-8 stdout/stderr and the exit code; the password never reaches a log', async () => {
+    const lines: string[] = [];
+    const s = new NodeSession(node(), { secrets: secrets(PASSWORD), logger: captureLogger(lines), reconnect: false });
+    const states: string[] = [];
+    s.onStateChange((st) => states.push(st));
+    try {
+      const chunks: string[] = [];
+      const r = await s.exec('greet', { onStdout: (c) => chunks.push(c) });
+      assert.equal(r.code, 3);
+      assert.equal(r.stdout, 'h\u00e9llo\n');
+      assert.equal(r.stderr, 'a warning\n');
+      assert.equal(chunks.join(''), 'h\u00e9llo\n');
+      assert.deepEqual(states, ['connecting', 'online']);
+      assert.ok(lines.length > 0);
+      assert.ok(lines.every((l) => !l.includes(PASSWORD)));
+    } finally { s.dispose(); }
+  });
+
+  it('refuses an unknown host key before authenticating, naming the fingerprint', async () => {
+    const before = seen.auth;
+    const s = new NodeSession(node({ hostKeyFingerprints: undefined }), { secrets: secrets(PASSWORD), knownHostsFiles: [path.join(dir, 'none')], reconnect: false });
+    await assert.rejects(s.exec('greet'), (e: unknown) => {
+      assert.ok(isLabError(e, 'HostKeyUnknown'));
+      assert.ok(e.message.includes(fingerprintOfKey(hostBlob)));
+      return true;
+    });
+    assert.equal(seen.auth, before, 'no authentication attempt reached the server');
+    s.dispose();
+  });
+
+  it('asks the prompt about an unknown key and saves it to known_hosts when accepted', async () => {
+    const kh = path.join(dir, 'known_hosts');
+    const asked: string[] = [];
+    const s = new NodeSession(node({ hostKeyFingerprints: undefined }), {
+      secrets: secrets(PASSWORD), knownHostsFiles: [kh], saveAcceptedKeysTo: kh, reconnect: false,
+      hostKeyPrompt: (info) => { asked.push(info.fingerprint); return Promise.resolve(true); },
+    });
+    try {
+      const r = await s.exec('x');
+      assert.equal(r.code, 0);
+      assert.deepEqual(asked, [fingerprintOfKey(hostBlob)]);
+      assert.match(fs.readFileSync(kh, 'utf8'), new RegExp(`^\\[127\\.0\\.0\\.1\\]:${port} ssh-ed25519 `));
+    } finally { s.dispose(); }
+    // the next session trusts it without asking
+    const s2 = new NodeSession(node({ hostKeyFingerprints: undefined }), { secrets: secrets(PASSWORD), knownHostsFiles: [kh], reconnect: false,
+      hostKeyPrompt: () => Promise.reject(new Error('must not ask')) });
+    try { assert.equal((await s2.exec('y')).code, 0); } finally { s2.dispose(); }
+  });
+
+  it('refuses a changed host key with the file, line and the ssh-keygen -R fix', async () => {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'other')]);
+    const other = fs.readFileSync(path.join(dir, 'other.pub'), 'utf8').split(' ');
+    const kh = path.join(dir, 'known_hosts_changed');
+    fs.writeFileSync(kh, `# first line\n[127.0.0.1]:${port} ${other[0]} ${other[1]}\n`);
+    const before = seen.auth;
+    const s = new NodeSession(node({ hostKeyFingerprints: undefined }), { secrets: secrets(PASSWORD), knownHostsFiles: [kh], reconnect: false });
+    await assert.rejects(s.connect(), (e: unknown) => {
+      assert.ok(isLabError(e, 'HostKeyChanged'));
+      assert.ok(e.message.includes(`${kh} line 2`));
+      assert.ok(e.message.includes(fingerprintOfKey(hostBlob)));
+      assert.ok(e.fix?.includes(`ssh-keygen -R [127.0.0.1]:${port} -f ${kh}`));
+      return true;
+    });
+    assert.equal(seen.auth, before);
+    assert.equal(s.state, 'offline');
+    s.dispose();
+  });
+
+  it('reports a wrong password as AuthFailed naming user@host, without the password', async () => {
+    const lines: string[] = [];
+    const wrong = 'Wrong-pass-9911';
+    const s = new NodeSession(node(), { secrets: secrets(wrong), logger: captureLogger(lines), reconnect: false });
+    await assert.rejects(s.connect(), (e: unknown) => {
+      assert.ok(isLabError(e, 'AuthFailed'));
+      assert.ok(e.message.includes('learner@127.0.0.1'));
+      assert.ok(!e.message.includes(wrong) && !(e.fix ?? '').includes(wrong));
+      return true;
+    });
+    assert.ok(lines.every((l) => !l.includes(wrong)));
+    s.dispose();
+  });
+
+  it('runs sudo without a tty: password on stdin, never on the command line', async () => {
+    const asked: string[] = [];
+    const s = new NodeSession(node({ sudo: true }), { secrets: secrets(PASSWORD, asked), reconnect: false });
+    try {
+      const r = await s.exec("docker ps --format '{{.Names}}'", { sudo: true, stdin: 'payload' });
+      assert.equal(r.code, 0);
+      const cmd = r.stdout.replace(/^ran: /, '').trim();
+      assert.equal(cmd, `sudo -S -p '' -- sh -c 'docker ps --format '\\''{{.Names}}'\\'''`);
+      assert.ok(!cmd.includes(PASSWORD));
+      assert.equal(seen.stdins.at(-1), `${PASSWORD}\npayload`);
+      assert.deepEqual(asked, ['password', 'sudo']);
+      const plain = await s.exec('whoami');
+      assert.equal(plain.stdout, 'ran: whoami\n');
+    } finally { s.dispose(); }
+  });
+
+  it('times out and cancels commands', async () => {
+    const s = new NodeSession(node(), { secrets: secrets(PASSWORD), reconnect: false });
+    try {
+      await assert.rejects(s.exec('hang', { timeoutMs: 200 }), (e: unknown) => isLabError(e, 'Timeout'));
+      const ac = new AbortController();
+      const p = s.exec('hang', { signal: ac.signal });
+      setTimeout(() => ac.abort(), 100);
+      await assert.rejects(p, (e: unknown) => isLabError(e, 'Cancelled'));
+      // the session is still usable
+      assert.equal((await s.exec('ok')).code, 0);
+    } finally { s.dispose(); }
+  });
+
+  it('names host:port when nothing listens, and backs off exponentially between retries', async () => {
+    const closed = port + 1 === 65536 ? port - 1 : port + 1;
+    const s = new NodeSession(node({ port: closed }), { secrets: secrets(PASSWORD), reconnect: { initialDelayMs: 60_000, maxDelayMs: 200_000 } });
+    await assert.rejects(s.connect(), (e: unknown) => {
+      assert.ok(isLabError(e, 'Unreachable'));
+      assert.ok(e.message.includes(`127.0.0.1:${closed}`));
+      return true;
+    });
+    assert.equal(s.nextReconnectDelayMs(), 120_000, 'second retry waits twice as long');
+    s.dispose();
+    await assert.rejects(s.connect(), (e: unknown) => isLabError(e, 'Cancelled'));
+  });
+});
