@@ -171,6 +171,13 @@ export class NodeServices implements vscode.Disposable {
     const next = readNodesConfiguration(vscode.workspace.getConfiguration().get<unknown>(nodesSettingKey), labNodes);
     const merged: NodesConfiguration = { nodes: next.nodes, problems: [...problems, ...next.problems] };
     if (JSON.stringify(merged) === JSON.stringify(this.config)) { return; }
+    if (JSON.stringify(merged.nodes) === JSON.stringify(this.config.nodes)) {
+      // only the problems changed: keep the connections
+      this.config = merged;
+      for (const p of merged.problems) { this.log.warn(`Node configuration: ${p.message}`); }
+      this.configEmitter.fire();
+      return;
+    }
     const wasStarted = this.service !== undefined;
     const oldNames = new Set(this.config.nodes.map((n) => n.config.name));
     this.config = merged;

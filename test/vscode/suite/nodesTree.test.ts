@@ -1,0 +1,155 @@
+// The Lab Nodes tree inside a real VS Code: against the local lab (both nodes online with their
+// networks; a container started on node2 shows up within 1 s and goes away when removed), and a
+// malformed dockerNetLab.nodes entry as an error item naming the field.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { labNodesFile } from '../../../src/core/nodes/localLabPaths';
+import type { NodesFile } from '../../../src/core/nodes/nodesFile';
+import type { NodesTestApi } from '../../../src/vscode/nodes/registerNodes';
+import type { NodesElement } from '../../../src/vscode/nodes/nodesViewModel';
+
+const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
+
+async function api(): Promise<NodesTestApi> {
+  const ext = vscode.extensions.getExtension<NodesTestApi>(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is not installed`);
+  const exports = await ext.activate();
+  assert.ok(exports?.nodesTree !== undefined, 'activate() returned no nodesTree');
+  return exports;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `probe` every 25 ms until it returns a value or `ms` elapse; returns it with the time it took. */
+async function waitFor<T>(ms: number, probe: () => T | undefined): Promise<{ value: T | undefined; ms: number }> {
+  const start = Date.now();
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) { return { value: v, ms: Date.now() - start }; }
+    if (Date.now() - start >= ms) { return { value: undefined, ms: Date.now() - start }; }
+    await sleep(25);
+  }
+}
+
+function labels(t: NodesTestApi, parent?: NodesElement): { element: NodesElement; label: string; description: string }[] {
+  return t.nodesTree.getChildren(parent).map((element) => {
+    const item = t.nodesTree.getTreeItem(element);
+    const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+    return { element, label, description: typeof item.description === 'string' ? item.description : '' };
+  });
+}
+
+function child(t: NodesTestApi, parent: NodesElement | undefined, label: string): NodesElement | undefined {
+  return labels(t, parent).find((x) => x.label === label)?.element;
+}
+
+function readLab(): NodesFile | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(labNodesFile(), 'utf8')) as NodesFile;
+  } catch {
+    return undefined;
+  }
+}
+
+suite('Lab Nodes tree', () => {
+  test('a malformed dockerNetLab.nodes entry is an error item naming the index and field; the others stay', async () => {
+    const t = await api();
+    const config = vscode.workspace.getConfiguration();
+    const before = config.inspect('dockerNetLab.nodes')?.globalValue;
+    try {
+      await config.update('dockerNetLab.nodes', [
+        // loopback only: if anything connects, it reaches this machine and nothing else
+        { name: 'bad-port', host: '127.0.0.1', port: 70000, user: 'root', auth: 'agent' },
+        { name: 'fine', host: '127.0.0.1', port: 9, user: 'root', auth: 'agent' },
+      ], vscode.ConfigurationTarget.Global);
+      const { value } = await waitFor(3000, () => labels(t).find((x) => x.label === 'dockerNetLab.nodes[0]: port'));
+      assert.ok(value, `no error item; root: ${labels(t).map((x) => x.label).join(', ')}`);
+      const item = t.nodesTree.getTreeItem(value.element);
+      assert.equal(item.command?.command, 'dockerNetLab.node.openSettings');
+      assert.ok(labels(t).some((x) => x.label === 'fine'), 'the valid entry is not shown');
+    } finally {
+      await config.update('dockerNetLab.nodes', before, vscode.ConfigurationTarget.Global);
+    }
+    const gone = await waitFor(3000, () => (labels(t).some((x) => x.label === 'fine') ? undefined : true));
+    assert.ok(gone.value, 'the settings node did not go away after restoring the setting');
+  });
+
+  suite('against the local lab', function () {
+    const lab = readLab();
+    let t: NodesTestApi;
+    const node2 = lab?.nodes[1]?.name ?? 'docker-node2';
+    const name = `nodes-view-test-${process.pid}-${Date.now() % 100000}`;
+
+    suiteSetup(async function () {
+      if (lab === undefined) {
+        console.log(`    skipped: no local lab nodes file at ${labNodesFile()} (run "docker-net-lab lab up" as root)`);
+        this.skip();
+      }
+      this.timeout(60_000);
+      t = await api();
+      t.nodesTree.getChildren();
+      await t.nodeServices.connect(); // never rejects for node failures: they show in the snapshot
+      const all = lab?.nodes.map((n) => n.name) ?? [];
+      const online = await waitFor(45_000, () => {
+        const s = t.nodeServices.snapshot();
+        return all.every((n) => s.nodes.find((x) => x.name === n)?.state === 'online') ? true : undefined;
+      });
+      const states = t.nodeServices.snapshot().nodes.map((n) => `${n.name}=${n.state}${n.error === undefined ? '' : ` (${n.error.code}: ${n.error.message})`}`);
+      assert.ok(online.value, `nodes not online after 45 s: ${states.join(', ')}`);
+      console.log(`    both nodes online after ${online.ms} ms`);
+    });
+
+    suiteTeardown(async function () {
+      if (lab === undefined || t === undefined) { return; }
+      this.timeout(30_000);
+      const sh = await (await t.nodeServices.shells()).shell(node2);
+      await sh.exec(`docker rm -f ${name} >/dev/null 2>&1 || true`, { timeoutMs: 20_000 });
+    });
+
+    test('shows both nodes online with Docker version and their networks', () => {
+      for (const n of lab?.nodes ?? []) {
+        const item = labels(t).find((x) => x.label === n.name);
+        assert.ok(item, `node ${n.name} missing from the tree`);
+        assert.match(item.description, /Docker \d+\.\d+/);
+        assert.ok(!/disconnected|offline|error/.test(item.description), item.description);
+        const networks = child(t, item.element, 'Networks');
+        assert.ok(networks, `${n.name} has no Networks group`);
+        const nets = labels(t, networks);
+        for (const expected of ['bridge', 'host', 'none']) {
+          assert.ok(nets.some((x) => x.label === expected), `${n.name}: network ${expected} missing (has ${nets.map((x) => x.label).join(', ')})`);
+        }
+        const bridge = nets.find((x) => x.label === 'bridge');
+        assert.match(bridge?.description ?? '', /^bridge · local · \d+\.\d+\.\d+\.\d+\/\d+/);
+      }
+    });
+
+    test('a container started on node2 appears within 1 s and disappears when removed', async function () {
+      this.timeout(60_000);
+      const node = child(t, undefined, node2);
+      assert.ok(node, `${node2} missing`);
+      const containers = (): string[] => {
+        const group = child(t, node, 'Containers');
+        return group === undefined ? [] : labels(t, group).map((x) => x.label);
+      };
+      assert.ok(!containers().includes(name));
+      const sh = await (await t.nodeServices.shells()).shell(node2);
+      const run = await sh.exec(`docker run -d --name ${name} busybox sleep 600`, { timeoutMs: 30_000 });
+      assert.equal(run.code, 0, `docker run failed: ${run.stderr}`);
+      const appeared = await waitFor(1000, () => (containers().includes(name) ? true : undefined));
+      console.log(`    container shown ${appeared.ms} ms after docker run returned`);
+      assert.ok(appeared.value, `${name} not in the tree within 1 s (containers: ${containers().join(', ')})`);
+
+      const item = labels(t, child(t, node, 'Containers')).find((x) => x.label === name);
+      assert.match(item?.description ?? '', /\d+\.\d+\.\d+\.\d+/, 'container description has no IPv4');
+
+      const rm = await sh.exec(`docker rm -f ${name}`, { timeoutMs: 30_000 });
+      assert.equal(rm.code, 0, `docker rm failed: ${rm.stderr}`);
+      const gone = await waitFor(1000, () => (containers().includes(name) ? undefined : true));
+      console.log(`    container gone ${gone.ms} ms after docker rm returned`);
+      assert.ok(gone.value, `${name} still in the tree 1 s after removal`);
+    });
+  });
+});
