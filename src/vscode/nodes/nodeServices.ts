@@ -8,6 +8,7 @@ import type { NodeConfig } from '../../core/nodes/nodeConfig';
 import { labNodesFile } from '../../core/nodes/localLabPaths';
 import { readNodesFile } from '../../core/nodes/nodesFile';
 import type { ShellProvider } from '../../core/remoteShell';
+import type { NodeSession } from '../../core/ssh/nodeSession';
 import type { TopologyService } from '../../core/topology/topologyService';
 import type { TopologySnapshot } from '../../core/topology/topologyTypes';
 import { createHostKeyPrompt } from './hostKeyPrompter';
@@ -140,6 +141,17 @@ export class NodeServices implements vscode.Disposable {
    */
   async shells(): Promise<ShellProvider> {
     return this.topology();
+  }
+
+  /**
+   * The connected SSH session of a node (shared with the view and the steps), for terminals.
+   * @throws LabError `NotSupported` (untrusted), `NotFound`, or a connection error.
+   */
+  async session(node: string): Promise<NodeSession> {
+    const shell = await (await this.topology()).shell(node);
+    const { NodeSession: sessionClass } = await import('../../core/ssh/nodeSession');
+    if (!(shell instanceof sessionClass)) { throw new LabError('NotSupported', `${node} has no SSH session.`); }
+    return shell;
   }
 
   /** Connects one node or all (never rejects for node failures: they show in the tree). */

@@ -27,10 +27,7 @@ export function sshTerminalArgs(node: NodeConfig, options: SshTerminalOptions): 
   if (node.auth === 'key' && node.keyFile !== undefined) { args.push('-i', node.keyFile, '-o', 'IdentitiesOnly=yes'); }
   if (node.auth === 'password') { args.push('-o', 'PreferredAuthentications=keyboard-interactive,password'); }
   if (options.containerId !== undefined) {
-    if (!/^[0-9a-f]{12,64}$/.test(options.containerId)) {
-      throw new LabError('InvalidInput', `"${options.containerId}" is not a container id.`);
-    }
-    args.push('-t', '--', `${node.user}@${node.host}`, ...(node.sudo === true ? ['sudo'] : []), 'docker', 'exec', '-it', options.containerId, 'sh');
+    args.push('-t', '--', `${node.user}@${node.host}`, ...dockerExecCommand(node, options.containerId).split(' '));
   } else {
     args.push('--', `${node.user}@${node.host}`);
   }
@@ -40,4 +37,15 @@ export function sshTerminalArgs(node: NodeConfig, options: SshTerminalOptions): 
 /** The key of a terminal: by node and container id, never by (reusable) name. */
 export function terminalKey(node: string, containerId?: string): string {
   return containerId === undefined ? `node:${node}` : `container:${node}:${containerId}`;
+}
+
+/**
+ * `docker exec -it <id> sh` (with sudo when the node needs it) for a shell in a container.
+ * @throws LabError `InvalidInput` for a container id that is not a hex Docker id.
+ */
+export function dockerExecCommand(node: NodeConfig, containerId: string): string {
+  if (!/^[0-9a-f]{12,64}$/.test(containerId)) {
+    throw new LabError('InvalidInput', `"${containerId}" is not a container id.`);
+  }
+  return `${node.sudo === true ? 'sudo ' : ''}docker exec -it ${containerId} sh`;
 }

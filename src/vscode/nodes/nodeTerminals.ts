@@ -4,11 +4,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { labKnownHostsFile } from '../../core/nodes/localLabPaths';
 import type { NodeServices } from './nodeServices';
-import { sshTerminalArgs, terminalKey } from './nodeTerminalArgs';
+import { dockerExecCommand, sshTerminalArgs, terminalKey } from './nodeTerminalArgs';
+import { SessionPty } from './sessionPty';
 
 /**
- * Integrated terminals running `ssh` to a node (or `docker exec -it <id> sh` in a container), keyed by
- * node and container id and reused while still open.
+ * Integrated terminals on a node (or `docker exec -it <id> sh` in a container), keyed by node and
+ * container id and reused while still open. Default: a Pseudoterminal over the core's SSH session;
+ * `dockerNetLab.terminal.mode: "ssh"` runs the ssh binary with StrictHostKeyChecking=yes instead.
  */
 export class NodeTerminals implements vscode.Disposable {
   private readonly terminals = new Map<string, vscode.Terminal>();
@@ -29,16 +31,22 @@ export class NodeTerminals implements vscode.Disposable {
       return existing;
     }
     const config = this.services.nodeConfig(node);
-    const labFile = labKnownHostsFile();
-    const lab = this.services.labNodeNames().has(node) && fs.existsSync(labFile);
-    const knownHostsFiles = lab ? [labFile] : [path.join(os.homedir(), '.ssh', 'known_hosts'), this.services.acceptedKnownHosts];
-    const terminal = vscode.window.createTerminal({
-      name: container === undefined ? `${node}` : `${container.name} @ ${node}`,
-      shellPath: 'ssh',
-      shellArgs: sshTerminalArgs(config, { knownHostsFiles, ...(container === undefined ? {} : { containerId: container.id }) }),
-      iconPath: new vscode.ThemeIcon(container === undefined ? 'vm' : 'package'),
-      isTransient: true,
-    });
+    const name = container === undefined ? `${node}` : `${container.name} @ ${node}`;
+    const iconPath = new vscode.ThemeIcon(container === undefined ? 'vm' : 'package');
+    let terminal: vscode.Terminal;
+    if (vscode.workspace.getConfiguration('dockerNetLab').get<string>('terminal.mode', 'session') === 'ssh') {
+      const labFile = labKnownHostsFile();
+      const lab = this.services.labNodeNames().has(node) && fs.existsSync(labFile);
+      const knownHostsFiles = lab ? [labFile] : [path.join(os.homedir(), '.ssh', 'known_hosts'), this.services.acceptedKnownHosts];
+      terminal = vscode.window.createTerminal({
+        name, iconPath, isTransient: true, shellPath: 'ssh',
+        shellArgs: sshTerminalArgs(config, { knownHostsFiles, ...(container === undefined ? {} : { containerId: container.id }) }),
+      });
+    } else {
+      // the container id is checked by sshTerminalArgs' rule: hex only, so it is safe on a command line
+      const command = container === undefined ? undefined : dockerExecCommand(config, container.id);
+      terminal = vscode.window.createTerminal({ name, iconPath, isTransient: true, pty: new SessionPty(() => this.services.session(node), command) });
+    }
     this.terminals.set(key, terminal);
     terminal.show();
     return terminal;
