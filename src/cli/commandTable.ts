@@ -6,6 +6,7 @@ import type { CliCommand } from './cliIo';
  */
 export const commandTable: Readonly<Record<string, () => Promise<CliCommand>>> = {
   version: async () => (await import('./commands/version')).versionCommand,
+  lab: async () => (await import('./commands/lab')).labCommand,
   nodes: async () => (await import('./commands/nodes')).nodesCommand,
   tree: async () => (await import('./commands/tree')).treeCommand,
 };

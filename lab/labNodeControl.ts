@@ -1,0 +1,233 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LabError } from '../src/core/errors';
+import type { LabMode, LabNode, LabPaths, NodePaths } from './labLayout';
+import { dockerTcpPort, etcdClientPort, nodePaths } from './labLayout';
+import { etcdArgs, hostsFile, labDockerdScript, resolvConf, sshdConfig } from './labConfig';
+import {
+  httpGet, httpRequest, pidIs, processTable, readPid, run, runOk, signal, spawnDetached, tcpBanner, terminate, waitFor, withDescendants,
+} from './labProc';
+import { netnsPids } from './labHost';
+
+/** Program names accepted for each pidfile (guards against pids reused after a reboot). */
+export const daemonPrograms = {
+  anchor: ['sleep'],
+  sshd: ['sshd'],
+  etcd: ['etcd'],
+  dockerd: ['dockerd'],
+} as const;
+
+/** The anchor pid of a node when the anchor is alive. */
+export function anchorPid(np: NodePaths): number | undefined {
+  const pid = readPid(np.anchorPid);
+  return pidIs(pid, daemonPrograms.anchor) ? pid : undefined;
+}
+
+/** Argument prefix that runs a program inside a node (its net, mount and UTS namespaces). */
+function inNode(anchor: number): string[] {
+  return ['-t', String(anchor), '-n', '-m', '-u', '--'];
+}
+
+/** Creates the node's state files (idempotent; keeps the host key and data). */
+export async function prepareNodeFiles(node: LabNode, paths: LabPaths): Promise<NodePaths> {
+  const np = nodePaths(paths, node);
+  for (const d of [np.etcDocker, np.sshDir, np.logDir, np.runDir, np.dockerData, np.etcdData, np.sbinDir]) {
+    fs.mkdirSync(d, { recursive: true });
+  }
+  fs.chmodSync(np.etcdData, 0o700);
+  fs.writeFileSync(path.join(np.etcDir, 'hosts'), hostsFile());
+  fs.writeFileSync(path.join(np.etcDir, 'hostname'), `${node.name}\n`);
+  fs.writeFileSync(path.join(np.etcDir, 'resolv.conf'), resolvConf());
+  if (!fs.existsSync(np.hostKey)) {
+    await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${node.name}`, '-f', np.hostKey]);
+  }
+  fs.copyFileSync(`${paths.keyFile}.pub`, np.authorizedKeys);
+  fs.writeFileSync(np.sshdConfig, sshdConfig(node, np));
+  fs.writeFileSync(path.join(np.sbinDir, 'lab-dockerd'), labDockerdScript(node, np), { mode: 0o755 });
+  fs.chmodSync(path.join(np.sbinDir, 'lab-dockerd'), 0o755);
+  return np;
+}
+
+/** Removes pidfiles whose process is gone. */
+export function dropStalePidfiles(np: NodePaths): void {
+  const files: [string, readonly string[]][] = [
+    [np.anchorPid, daemonPrograms.anchor], [np.sshdPid, daemonPrograms.sshd], [np.etcdPid, daemonPrograms.etcd], [np.dockerdPid, daemonPrograms.dockerd],
+  ];
+  for (const [f, progs] of files) {
+    if (fs.existsSync(f) && !pidIs(readPid(f), progs)) { fs.rmSync(f, { force: true }); }
+  }
+}
+
+/**
+ * Starts the node's namespace anchor (in netns `node.name`, with private mount and UTS namespaces).
+ * @throws LabError `LabProvisionFailed` when it does not report its pid within 10 s.
+ */
+export async function startAnchor(node: LabNode, np: NodePaths, paths: LabPaths, anchorScriptFile: string): Promise<number> {
+  fs.rmSync(np.anchorPid, { force: true });
+  const log = path.join(np.logDir, 'anchor.log');
+  spawnDetached('ip', ['netns', 'exec', node.name, 'unshare', '--mount', '--uts', '--propagation', 'private', '--',
+    'sh', anchorScriptFile, node.name, np.dir, paths.cgroupMounts], log);
+  if (!(await waitFor(() => anchorPid(np) !== undefined, 10_000, 50))) {
+    throw new LabError('LabProvisionFailed', `${node.name}: the namespace anchor did not start; see ${log}.`, { node: node.name });
+  }
+  return anchorPid(np) ?? 0;
+}
+
+/** True when sshd of the node runs and sends its banner. */
+export async function sshdAnswering(node: LabNode, np: NodePaths): Promise<boolean> {
+  return pidIs(readPid(np.sshdPid), daemonPrograms.sshd) && (await tcpBanner(node.ip, 22, 2000))?.startsWith('SSH-') === true;
+}
+
+/**
+ * Starts sshd in the node unless it already runs and answers.
+ * @returns true when it was (re)started.
+ */
+export async function ensureSshd(node: LabNode, np: NodePaths, anchor: number): Promise<boolean> {
+  if (await sshdAnswering(node, np)) { return false; }
+  const old = readPid(np.sshdPid);
+  if (pidIs(old, daemonPrograms.sshd) && old !== undefined) { await terminate([old], 3000); }
+  fs.rmSync(np.sshdPid, { force: true });
+  const pid = spawnDetached('nsenter', [...inNode(anchor), '/usr/sbin/sshd', '-D', '-f', np.sshdConfig, '-E', path.join(np.logDir, 'sshd.log')],
+    path.join(np.logDir, 'sshd.out'));
+  fs.writeFileSync(np.sshdPid, `${pid}\n`);
+  if (!(await waitFor(() => sshdAnswering(node, np), 10_000, 100))) {
+    throw new LabError('LabProvisionFailed', `${node.name}: sshd did not answer on ${node.ip}:22; see ${np.logDir}/sshd.log.`, { node: node.name });
+  }
+  return true;
+}
+
+/** True when the node's etcd member runs and reports itself healthy. */
+export async function etcdHealthy(node: LabNode, np: NodePaths): Promise<boolean> {
+  if (!pidIs(readPid(np.etcdPid), daemonPrograms.etcd)) { return false; }
+  const r = await httpGet(`http://${node.ip}:${etcdClientPort}/health`, 2000);
+  return r?.status === 200 && /"health"\s*:\s*"true"/.test(r.body);
+}
+
+/**
+ * Starts the node's etcd member unless its process is alive (health is awaited separately).
+ * @returns true when it was started.
+ */
+export function ensureEtcd(node: LabNode, np: NodePaths, anchor: number): boolean {
+  if (pidIs(readPid(np.etcdPid), daemonPrograms.etcd)) { return false; }
+  const pid = spawnDetached('nsenter', [...inNode(anchor), 'etcd', ...etcdArgs(node, np)], path.join(np.logDir, 'etcd.log'));
+  fs.writeFileSync(np.etcdPid, `${pid}\n`);
+  return true;
+}
+
+/** True when the node's dockerd runs and answers /_ping on TCP 2375. */
+export async function dockerdAnswering(node: LabNode, np: NodePaths): Promise<boolean> {
+  if (!pidIs(readPid(np.dockerdPid), daemonPrograms.dockerd)) { return false; }
+  const r = await httpGet(`http://${node.ip}:${dockerTcpPort}/_ping`, 2000);
+  return r?.status === 200 && r.body === 'OK';
+}
+
+/**
+ * Runs lab-dockerd inside the node (the same script users run over SSH).
+ * @throws LabError `LabProvisionFailed` with its output when it fails.
+ */
+export async function labDockerd(node: LabNode, anchor: number, args: readonly string[]): Promise<string> {
+  const r = await run('nsenter', [...inNode(anchor), '/usr/local/sbin/lab-dockerd', ...args], { timeoutMs: 120_000 });
+  if (r.code !== 0) {
+    throw new LabError('LabProvisionFailed', `${node.name}: lab-dockerd ${args.join(' ')} failed: ${(r.stderr + r.stdout).trim()}`, { node: node.name });
+  }
+  return r.stdout.trim();
+}
+
+/**
+ * Makes dockerd run on the node: starts it with `mode` when it is down (fresh: `mode` given), restarts it
+ * when `restartWith` is given, else leaves a running one alone.
+ * @returns what was done: 'started' | 'restarted' | 'kept'.
+ */
+export async function ensureDockerd(node: LabNode, np: NodePaths, anchor: number, mode: LabMode | undefined, restart: boolean): Promise<'started' | 'restarted' | 'kept'> {
+  const up = await dockerdAnswering(node, np);
+  if (up && !restart) { return 'kept'; }
+  const modeArg = mode === undefined ? [] : [mode];
+  if (up) {
+    await labDockerd(node, anchor, ['restart', ...modeArg]);
+    return 'restarted';
+  }
+  await labDockerd(node, anchor, ['start', ...modeArg]);
+  return 'started';
+}
+
+/** SIGKILLs every running container of a node through its Docker API (so dockerd does not wait on them). */
+export async function killContainers(node: LabNode): Promise<number> {
+  const list = await httpGet(`http://${node.ip}:${dockerTcpPort}/containers/json`, 3000);
+  if (list?.status !== 200) { return 0; }
+  const ids = (JSON.parse(list.body) as { Id: string }[]).map((c) => c.Id);
+  await Promise.all(ids.map((id) => httpRequest(`http://${node.ip}:${dockerTcpPort}/containers/${id}/kill`, 'POST', 10_000)));
+  return ids.length;
+}
+
+/** Cgroup directories the node's containers live in (`--cgroup-parent=/<node>`), deepest first. */
+export function nodeCgroupDirs(node: LabNode): string[] {
+  const out: string[] = [];
+  let controllers: string[] = [];
+  try { controllers = fs.readdirSync('/sys/fs/cgroup'); } catch { return out; }
+  const walk = (d: string): void => {
+    let entries: fs.Dirent[] = [];
+    try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
+    for (const e of entries) { if (e.isDirectory()) { walk(path.join(d, e.name)); } }
+    out.push(d);
+  };
+  for (const c of controllers) {
+    const d = path.join('/sys/fs/cgroup', c, node.name);
+    if (fs.existsSync(d)) { walk(d); }
+  }
+  return out;
+}
+
+/** Kills every process in the node's container cgroups, then removes the (empty) cgroups. */
+export async function cleanNodeCgroups(node: LabNode): Promise<number> {
+  const pids = new Set<number>();
+  for (const d of nodeCgroupDirs(node)) {
+    try {
+      for (const p of fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n')) { if (/^\d+$/.test(p)) { pids.add(Number(p)); } }
+    } catch { /* gone */ }
+  }
+  for (const p of pids) { signal(p, 'SIGKILL'); }
+  if (pids.size > 0) { await terminate([...pids], 2000); }
+  for (const d of nodeCgroupDirs(node)) {
+    try { fs.rmdirSync(d); } catch { /* busy or gone */ }
+  }
+  return pids.size;
+}
+
+/** What stopping a node did. */
+export interface StopReport {
+  readonly node: string;
+  readonly stopped: string[];
+  readonly leftovers: number;
+}
+
+/**
+ * Stops everything of a node by pid: containers (SIGKILL), dockerd, etcd, sshd, the anchor, then any process
+ * left in its network namespace (and their children) and in its container cgroups. Never throws.
+ */
+export async function stopNode(node: LabNode, paths: LabPaths): Promise<StopReport> {
+  const np = nodePaths(paths, node);
+  const stopped: string[] = [];
+  const dockerd = readPid(np.dockerdPid);
+  if (pidIs(dockerd, daemonPrograms.dockerd) && dockerd !== undefined) {
+    await killContainers(node);
+    await terminate([dockerd], 20_000);
+    stopped.push(`dockerd ${dockerd}`);
+  }
+  for (const [name, file, progs] of [['etcd', np.etcdPid, daemonPrograms.etcd], ['sshd', np.sshdPid, daemonPrograms.sshd], ['anchor', np.anchorPid, daemonPrograms.anchor]] as const) {
+    const pid = readPid(file);
+    if (pidIs(pid, progs) && pid !== undefined) {
+      await terminate([pid], 5000);
+      stopped.push(`${name} ${pid}`);
+    }
+  }
+  let leftovers = await cleanNodeCgroups(node);
+  const inNs = await netnsPids(node.name);
+  if (inNs.length > 0) {
+    const all = withDescendants(inNs, processTable()).filter((p) => p !== process.pid);
+    leftovers += all.length;
+    await terminate(all, 3000);
+  }
+  leftovers += await cleanNodeCgroups(node);
+  for (const f of [np.dockerdPid, np.etcdPid, np.sshdPid, np.anchorPid]) { fs.rmSync(f, { force: true }); }
+  return { node: node.name, stopped, leftovers };
+}

@@ -1,0 +1,251 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { LabError } from '../src/core/errors';
+
+/** Result of a finished command. */
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Options of {@link run}. */
+export interface RunOptions {
+  readonly input?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly timeoutMs?: number;
+  readonly cwd?: string;
+}
+
+/** Runs a program (no shell) and collects its output; never throws for a non-zero exit. */
+export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+    child.on('error', (e) => {
+      if (timer !== undefined) { clearTimeout(timer); }
+      resolve({ code: 127, stdout: '', stderr: e.message });
+    });
+    child.on('close', (code, signal) => {
+      if (timer !== undefined) { clearTimeout(timer); }
+      resolve({ code: code ?? (signal === null ? 1 : 128), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/**
+ * Runs a program and returns its stdout.
+ * @throws LabError `LabProvisionFailed` with the command and its stderr when it exits non-zero.
+ */
+export async function runOk(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) {
+    const detail = (r.stderr.trim() || r.stdout.trim()).split('\n').slice(-6).join('\n');
+    throw new LabError('LabProvisionFailed', `"${[cmd, ...args].join(' ')}" failed (exit ${r.code}): ${detail}`);
+  }
+  return r.stdout;
+}
+
+/** Starts a long-running program detached (own session), output appended to `logFile`; returns its pid. */
+export function spawnDetached(cmd: string, args: readonly string[], logFile: string): number {
+  const fd = fs.openSync(logFile, 'a');
+  try {
+    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd] });
+    child.on('error', () => undefined);
+    child.unref();
+    if (child.pid === undefined) { throw new LabError('LabProvisionFailed', `Cannot start ${cmd}.`); }
+    return child.pid;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Waits `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `check` every `intervalMs` until it is true or `timeoutMs` passed; returns the last result. */
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 200): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) { return true; }
+    if (Date.now() >= end) { return false; }
+    await sleep(intervalMs);
+  }
+}
+
+/** The pid in a pidfile, or undefined when missing or malformed. */
+export function readPid(file: string): number | undefined {
+  try {
+    const n = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
+    return Number.isInteger(n) && n > 1 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The argv of a live process, or undefined when it is gone (zombies count as gone). */
+export function processArgv(pid: number): string[] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'Z' || state === 'X') { return undefined; }
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when `pid` is alive and its program name (/proc/PID/comm, which survives sshd's retitling) is one of
+ * `names` (guards against pids reused after a reboot).
+ */
+export function pidIs(pid: number | undefined, names: readonly string[]): boolean {
+  if (pid === undefined || processArgv(pid) === undefined) { return false; }
+  try {
+    return names.includes(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Holds an exclusive lock file (pid inside) while `fn` runs; waits while another live process holds it
+ * and takes over a lock whose process is gone.
+ * @throws LabError `Timeout` after `waitMs`.
+ */
+export async function withLock<T>(file: string, waitMs: number, onWait: (holder: number) => void, fn: () => Promise<T>): Promise<T> {
+  const end = Date.now() + waitMs;
+  let told = false;
+  for (;;) {
+    try {
+      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') { throw e; }
+      const holder = readPid(file);
+      if (holder === undefined || !pidAlive(holder)) {
+        fs.rmSync(file, { force: true });
+        continue;
+      }
+      if (!told) { onWait(holder); told = true; }
+      if (Date.now() > end) { throw new LabError('Timeout', `Another lab command (pid ${holder}) holds ${file}.`); }
+      await sleep(500);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    if (readPid(file) === process.pid) { fs.rmSync(file, { force: true }); }
+  }
+}
+
+/** True when the process exists (not a zombie). */
+export function pidAlive(pid: number): boolean {
+  return processArgv(pid) !== undefined;
+}
+
+/** Sends a signal, ignoring "no such process". */
+export function signal(pid: number, sig: NodeJS.Signals): void {
+  try { process.kill(pid, sig); } catch { /* already gone */ }
+}
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL; resolves when every pid is gone (or after 5 s more). */
+export async function terminate(pids: readonly number[], graceMs: number): Promise<void> {
+  const live = pids.filter(pidAlive);
+  if (live.length === 0) { return; }
+  for (const p of live) { signal(p, 'SIGTERM'); }
+  if (await waitFor(() => live.every((p) => !pidAlive(p)), graceMs, 100)) { return; }
+  for (const p of live) { if (pidAlive(p)) { signal(p, 'SIGKILL'); } }
+  await waitFor(() => live.every((p) => !pidAlive(p)), 5000, 100);
+}
+
+/** Parent pid of every process (from /proc/<pid>/stat). */
+export function processTable(): Map<number, number> {
+  const table = new Map<number, number>();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) { continue; }
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number.parseInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '', 10);
+      table.set(Number(e), ppid);
+    } catch { /* exited meanwhile */ }
+  }
+  return table;
+}
+
+/** `roots` and all their descendants, children first. */
+export function withDescendants(roots: readonly number[], table: Map<number, number>): number[] {
+  const children = new Map<number, number[]>();
+  for (const [pid, ppid] of table) { children.set(ppid, [...(children.get(ppid) ?? []), pid]); }
+  const out: number[] = [];
+  const seen = new Set<number>();
+  const visit = (p: number): void => {
+    if (seen.has(p)) { return; }
+    seen.add(p);
+    for (const c of children.get(p) ?? []) { visit(c); }
+    out.push(p);
+  };
+  for (const r of roots) { visit(r); }
+  return out;
+}
+
+/** GET over HTTP with a timeout; resolves with status and body, or undefined when unreachable. */
+export function httpGet(url: string, timeoutMs: number): Promise<{ status: number; body: string } | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => { req.destroy(); resolve(undefined); });
+    req.on('error', () => resolve(undefined));
+  });
+}
+
+/** HTTP request with a method (for the Docker API); resolves undefined when unreachable. */
+export function httpRequest(url: string, method: string, timeoutMs: number): Promise<{ status: number; body: string } | undefined> {
+  return new Promise((resolve) => {
+    const req = http.request(url, { method, timeout: timeoutMs, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => { req.destroy(); resolve(undefined); });
+    req.on('error', () => resolve(undefined));
+    req.end();
+  });
+}
+
+/** Reads the first line a TCP server sends (e.g. the SSH banner); undefined on error or timeout. */
+export function tcpBanner(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    let buf = '';
+    const done = (v: string | undefined): void => { sock.destroy(); resolve(v); };
+    sock.setTimeout(timeoutMs, () => done(undefined));
+    sock.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) { done(buf.slice(0, nl).trim()); }
+    });
+    sock.on('error', () => done(undefined));
+    sock.on('end', () => done(buf === '' ? undefined : buf.trim()));
+  });
+}
+
+/** Milliseconds since `t0` (from Date.now()). */
+export function since(t0: number): number {
+  return Date.now() - t0;
+}

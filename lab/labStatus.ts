@@ -1,0 +1,92 @@
+import * as fs from 'node:fs';
+import type { LabMode, LabNode, LabPaths } from './labLayout';
+import { dockerTcpPort, etcdClientPort, labNodes, nodePaths } from './labLayout';
+import { modeFromFlags, parseFlagsFile } from './labConfig';
+import { daemonPrograms } from './labNodeControl';
+import { httpGet, pidIs, readPid, tcpBanner } from './labProc';
+
+/** State of one daemon on a node. */
+export interface DaemonStatus {
+  /** Pid from the pidfile, when its process is alive. */
+  readonly pid: number | null;
+  /** Process alive and answering (SSH banner, etcd /health, dockerd /_ping). */
+  readonly up: boolean;
+  readonly version?: string;
+}
+
+/** State of one lab node. */
+export interface NodeStatus {
+  readonly name: string;
+  readonly address: string;
+  readonly sshd: DaemonStatus;
+  readonly etcd: DaemonStatus;
+  readonly dockerd: DaemonStatus;
+  /** cluster (etcd cluster store flags), swarm (swarm active), plain, or unknown when dockerd is down. */
+  readonly mode: LabMode | 'unknown';
+}
+
+/** State of the whole lab. */
+export interface LabStatus {
+  readonly up: boolean;
+  readonly nodes: readonly NodeStatus[];
+}
+
+function alivePid(file: string, progs: readonly string[]): number | null {
+  const pid = readPid(file);
+  return pidIs(pid, progs) && pid !== undefined ? pid : null;
+}
+
+function json(body: string | undefined): Record<string, unknown> | undefined {
+  try { return body === undefined ? undefined : (JSON.parse(body) as Record<string, unknown>); } catch { return undefined; }
+}
+
+/** Probes one node (pid liveness + each daemon actually answering). */
+export async function nodeStatus(node: LabNode, paths: LabPaths): Promise<NodeStatus> {
+  const np = nodePaths(paths, node);
+  const sshPid = alivePid(np.sshdPid, daemonPrograms.sshd);
+  const etcdPid = alivePid(np.etcdPid, daemonPrograms.etcd);
+  const dockerPid = alivePid(np.dockerdPid, daemonPrograms.dockerd);
+  const base = `http://${node.ip}`;
+  const [banner, health, etcdVer, ping, dockerVer, info] = await Promise.all([
+    sshPid === null ? undefined : tcpBanner(node.ip, 22, 2000),
+    etcdPid === null ? undefined : httpGet(`${base}:${etcdClientPort}/health`, 2000),
+    etcdPid === null ? undefined : httpGet(`${base}:${etcdClientPort}/version`, 2000),
+    dockerPid === null ? undefined : httpGet(`${base}:${dockerTcpPort}/_ping`, 2000),
+    dockerPid === null ? undefined : httpGet(`${base}:${dockerTcpPort}/version`, 3000),
+    dockerPid === null ? undefined : httpGet(`${base}:${dockerTcpPort}/info`, 3000),
+  ]);
+  const dockerUp = ping?.body === 'OK';
+  let flags: string[] = [];
+  try { flags = parseFlagsFile(fs.readFileSync(np.dockerdFlags, 'utf8')); } catch { /* none saved */ }
+  const swarm = (json(info?.body)?.['Swarm'] as { LocalNodeState?: string } | undefined)?.LocalNodeState;
+  const mode: NodeStatus['mode'] = !dockerUp ? 'unknown' : modeFromFlags(flags) === 'cluster' ? 'cluster' : swarm === 'active' ? 'swarm' : 'plain';
+  const etcdVersion = json(etcdVer?.body)?.['etcdserver'];
+  const dockerVersion = json(dockerVer?.body)?.['Version'];
+  return {
+    name: node.name,
+    address: node.ip,
+    sshd: { pid: sshPid, up: banner?.startsWith('SSH-') === true, ...(banner === undefined ? {} : { version: banner }) },
+    etcd: { pid: etcdPid, up: health?.status === 200 && /"health"\s*:\s*"true"/.test(health.body), ...(typeof etcdVersion === 'string' ? { version: etcdVersion } : {}) },
+    dockerd: { pid: dockerPid, up: dockerUp, ...(typeof dockerVersion === 'string' ? { version: dockerVersion } : {}) },
+    mode,
+  };
+}
+
+/** Probes both nodes. `up` is true when every daemon on every node answers. */
+export async function labStatus(paths: LabPaths): Promise<LabStatus> {
+  const nodes = await Promise.all(labNodes.map((n) => nodeStatus(n, paths)));
+  return { up: nodes.every((n) => n.sshd.up && n.etcd.up && n.dockerd.up), nodes };
+}
+
+/** Human-readable status lines. */
+export function formatStatus(s: LabStatus): string {
+  const d = (x: DaemonStatus): string => (x.up ? `up (pid ${x.pid ?? '?'})` : x.pid === null ? 'down' : `not answering (pid ${x.pid})`);
+  const lines = s.nodes.map((n) => [
+    `${n.name}  ${n.address}  mode ${n.mode}`,
+    `  sshd     ${d(n.sshd)}`,
+    `  etcd     ${d(n.etcd)}${n.etcd.version === undefined ? '' : `  etcd ${n.etcd.version}`}`,
+    `  dockerd  ${d(n.dockerd)}${n.dockerd.version === undefined ? '' : `  Docker ${n.dockerd.version}`}`,
+  ].join('\n'));
+  lines.push(s.up ? 'lab is up' : 'lab is NOT fully up (run "docker-net-lab lab up" to start or repair it)');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,62 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CliCommand, CliIo } from '../cliIo';
+import { describeError } from '../../core/errors';
+import type { LabPaths } from '../../../lab/labLayout';
+
+type Log = (line: string) => void;
+
+async function up(paths: LabPaths, mode: 'cluster' | 'swarm' | 'plain', modeGiven: boolean, io: CliIo, log: Log): Promise<number> {
+  const { labUp } = await import('../../../lab/labUp');
+  log(`lab up (mode ${mode}${modeGiven ? '' : ', default'}) …`);
+  try {
+    const r = await labUp(paths, { mode, modeGiven }, log);
+    log(`${r.wasUp ? 'lab was already up (checked it, repaired what was missing)' : 'lab is up'}: docker-node1 10.99.0.11, docker-node2 10.99.0.12, mode ${r.mode}`);
+    log(`timings: ${r.phases.map((p) => `${p.name} ${p.ms} ms`).join(', ')}; total ${r.totalMs} ms`);
+    log(`nodes file: ${paths.nodesFile}`);
+    log(`try: ssh -i ${paths.keyFile} -o UserKnownHostsFile=${paths.knownHosts} root@10.99.0.11 docker info`);
+    return 0;
+  } catch (e) {
+    io.err(`docker-net-lab lab up failed: ${describeError(e)}\nRun "docker-net-lab lab down" to clean up what was started.\n`);
+    return 1;
+  }
+}
+
+async function down(paths: LabPaths, purge: boolean, log: Log): Promise<number> {
+  const { labDown } = await import('../../../lab/labDown');
+  const r = await labDown(paths, { purge }, log);
+  for (const n of r.notes) { log(n); }
+  log(`lab is down: ${r.phases.map((p) => `${p.name} ${p.ms} ms`).join(', ')}; total ${r.totalMs} ms`);
+  return 0;
+}
+
+/** `docker-net-lab lab up|down|status`: the local two-node lab (Linux, root). */
+export const labCommand: CliCommand = {
+  summary: 'the local two-node lab: up [--mode cluster|swarm|plain], status [--json], down [--purge] (Linux, root)',
+  usage: 'docker-net-lab lab up [--mode cluster|swarm|plain] | status [--json] | down [--purge]',
+  async run(args, io) {
+    const { parseLabArgs } = await import('../../../lab/labConfig');
+    const { labPaths } = await import('../../../lab/labLayout');
+    const { ownMachinesHint, platformProblem } = await import('../../../lab/labHost');
+    const parsed = parseLabArgs(args);
+    const problem = platformProblem();
+    if (problem !== undefined) {
+      io.err(`docker-net-lab lab ${parsed.action}: ${problem}.\n${ownMachinesHint}\n`);
+      return 2;
+    }
+    const paths = labPaths(io.env);
+    const log: Log = (line) => io.out(`${line}\n`);
+    if (parsed.action === 'status') {
+      const { formatStatus, labStatus } = await import('../../../lab/labStatus');
+      const s = await labStatus(paths);
+      io.out(parsed.json ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
+      return s.up ? 0 : 1;
+    }
+    const { withLock } = await import('../../../lab/labProc');
+    fs.mkdirSync(paths.home, { recursive: true });
+    // one lab command at a time: several users (and test runs) may call "lab up" at once
+    return withLock(path.join(paths.home, 'lab.lock'), 30 * 60_000,
+      (holder) => log(`waiting for another lab command (pid ${holder}) to finish …`),
+      () => (parsed.action === 'up' ? up(paths, parsed.mode, parsed.modeGiven, io, log) : down(paths, parsed.purge, log)));
+  },
+};
