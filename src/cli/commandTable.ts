@@ -5,6 +5,8 @@ import type { CliCommand } from './cliIo';
  * One file per command in ./commands; add a line here for a new one.
  */
 export const commandTable: Readonly<Record<string, () => Promise<CliCommand>>> = {
+  diagnose: async () => (await import('./commands/diagnose')).diagnoseCommand,
+  lint: async () => (await import('./commands/lint')).lintCommand,
   version: async () => (await import('./commands/version')).versionCommand,
   lab: async () => (await import('./commands/lab')).labCommand,
   nodes: async () => (await import('./commands/nodes')).nodesCommand,

@@ -1,0 +1,48 @@
+import { createReadStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Readable } from 'node:stream';
+import { LabError } from '../../core/errors';
+import type { CliCommand } from '../cliIo';
+
+const usage = 'docker-net-lab diagnose [FILE|-] [--json] [--node NAME] [--own-ip IP] [--peer-ip IP]';
+
+/** `docker-net-lab diagnose`: finds the known error messages in a log or command output and explains them. */
+export const diagnoseCommand: CliCommand = {
+  summary: 'explain the known Docker/etcd errors in a log or command output (a file, or stdin with -)',
+  usage,
+  async run(args, io) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: [...args], allowPositionals: true, strict: true,
+        options: { json: { type: 'boolean' }, node: { type: 'string' }, 'own-ip': { type: 'string' }, 'peer-ip': { type: 'string' } },
+      });
+    } catch (e) {
+      throw new LabError('InvalidInput', `${e instanceof Error ? e.message : String(e)}\nusage: ${usage}`);
+    }
+    if (parsed.positionals.length > 1) { throw new LabError('InvalidInput', `one file at most.\nusage: ${usage}`); }
+    const file = parsed.positionals[0] ?? '-';
+    const context: Record<string, string> = {};
+    if (parsed.values.node !== undefined) { context['node'] = parsed.values.node; }
+    if (parsed.values['own-ip'] !== undefined) { context['ownIp'] = parsed.values['own-ip']; }
+    if (parsed.values['peer-ip'] !== undefined) { context['peerIp'] = parsed.values['peer-ip']; }
+    const { DiagnosticMatcher } = await import('../../core/diagnostics/matcher');
+    const { findingsToJson, formatFindings } = await import('../../core/diagnostics/formatFindings');
+    const matcher = new DiagnosticMatcher({ context });
+    const stream: Readable = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
+    stream.setEncoding('utf8');
+    try {
+      for await (const chunk of stream) {
+        if (io.signal.aborted) { throw new LabError('Cancelled', 'The operation was cancelled.'); }
+        matcher.feed(chunk as string);
+      }
+    } catch (e) {
+      if (e instanceof LabError) { throw e; }
+      throw new LabError('InvalidInput', `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    matcher.end();
+    const findings = matcher.findings();
+    io.out(parsed.values.json === true ? `${JSON.stringify(findingsToJson(findings), null, 2)}\n` : formatFindings(findings, file === '-' ? '<stdin>' : file));
+    return 0;
+  },
+};
