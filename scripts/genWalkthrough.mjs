@@ -174,7 +174,7 @@ export function renderStepMarkdown({ step, chapterProse, en, zh, images, isFirst
   const prepare = step.prepare ?? [];
   const run = step.run ?? [];
   if (prepare.length > 0) {
-    out.push('### Clean-up first', '', ...renderActions(prepare, nodes, images));
+    out.push('### Prepare (clears stale state first)', '', ...renderActions(prepare, nodes, images));
   }
   if (run.length > 0) {
     out.push('### Commands', '', ...renderActions(run, nodes, images));
@@ -197,7 +197,7 @@ export function renderStepMarkdown({ step, chapterProse, en, zh, images, isFirst
   out.push(`### ${zh.title}`, '', fixImages(zh.body), '');
   if (step.expectFailure) out.push(`> ${step.expectFailure.explanation['zh-cn']}`, '');
   else if (step.explanation) out.push(`> ${step.explanation['zh-cn']}`, '');
-  out.push('上面“Commands”一节列出的命令与英文部分相同，按所示节点执行。', '');
+  out.push('命令与验证见上文（命令本身与语言无关，按标出的节点执行）。', '');
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 
@@ -213,7 +213,8 @@ function descriptionText(id, summary, lang, expectedFailure) {
   const zh = lang === 'zh-cn';
   const run = `[${zh ? '运行此步骤' : 'Run this step'}](${commandUri('dockerNetLab.step.run', [id])})`;
   const verify = `[${zh ? '只验证' : 'Verify only'}](${commandUri('dockerNetLab.step.verify', [id])})`;
-  const fail = expectedFailure ? (zh ? '（这一步预期会失败。）' : ' (This step is expected to fail.)') : '';
+  const said = zh ? /失败|拒绝/.test(summary) : /\bfail|refuse/i.test(summary);
+  const fail = expectedFailure && !said ? (zh ? '（这一步预期会失败。）' : ' (This step is expected to fail.)') : '';
   const lead = zh ? '已经自己执行过这些命令？' : 'Ran the commands yourself? ';
   return `${summary}${fail}\n${run}\n${lead}${verify}`;
 }

@@ -3,13 +3,14 @@ import { registerCommands } from './commands/registry';
 import { registerDiagnostics } from './diagnostics/registerDiagnostics';
 import type { NodesTestApi } from './nodes/registerNodes';
 import { registerNodes } from './nodes/registerNodes';
+import type { StepsTestApi } from './steps/registerSteps';
 import { registerSteps } from './steps/registerSteps';
 
 /** The extension's output channel; created on activation. */
 let log: vscode.LogOutputChannel | undefined;
 
 /** What activate() returns: handles for the tests inside VS Code (`extension.exports`). */
-export type ExtensionApi = NodesTestApi;
+export type ExtensionApi = NodesTestApi & StepsTestApi;
 
 /** Entry point: registers commands and views. Heavy modules (ssh2, dockerode) load on first use. */
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
@@ -17,9 +18,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   context.subscriptions.push(log);
   registerCommands(context, log);
   const nodes = registerNodes(context, log);
-  registerSteps(context, log);
+  const steps = registerSteps(context, log);
   registerDiagnostics(context, log);
-  return { ...nodes };
+  return { ...nodes, ...steps };
 }
 
 /** Nothing to do: everything is in context.subscriptions. */

@@ -23,7 +23,8 @@ export interface GenModule {
   staleWalkthroughFiles(root: string, outputs: Record<string, string>): string[];
 }
 
-const repoRoot = path.resolve(__dirname, '..', '..', '..');
+/** The repository root (tests run from out/test/unit). */
+export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 /** Loads scripts/genWalkthrough.mjs (node ≥ 20.19 can require an ES module). */
 export function loadGenerator(): GenModule {
   return createRequire(__filename)(path.join(repoRoot, 'scripts', 'genWalkthrough.mjs')) as GenModule;

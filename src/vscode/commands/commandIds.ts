@@ -1,8 +1,10 @@
 import { nodeCommandIds } from '../nodes/nodeCommandIds';
+import { stepCommandIds } from '../steps/stepCommandIds';
 
 /** Every command id the extension contributes (`dockerNetLab.<noun>.<verb>`). package.json must list the same set. */
 export const CommandIds = {
   ...nodeCommandIds,
+  ...stepCommandIds,
   labShowStatus: 'dockerNetLab.lab.showStatus',
 } as const;
 

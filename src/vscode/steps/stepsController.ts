@@ -1,0 +1,350 @@
+import * as vscode from 'vscode';
+import { LabError, describeError, isLabError } from '../../core/errors';
+import type { LabDefinition, OverlayPath, StepDefinition } from '../../core/lab/labDefinition';
+import { findStep, stepContextKey } from '../../core/lab/labDefinition';
+import type { LabBackend, PlannedCommand, StepRunListener, StepRunOutcome } from './labBackend';
+import type { StepState } from './stepStates';
+import { StepStateTable, appliesToPath, isDone, stepIds } from './stepStates';
+import type { StepsNode } from './stepsTreeProvider';
+import type { StepTranscripts } from './stepTranscripts';
+import { stepOutputUri } from './stepTranscripts';
+
+/** Context key holding the chosen overlay path (walkthrough steps of the other path hide). */
+export const overlayPathContextKey = 'dockerNetLab.overlayPath';
+
+/** The step id a command received: a string (walkthrough link, API), a tree node, or nothing. */
+export function stepIdArgument(arg: unknown): string | undefined {
+  if (typeof arg === 'string') { return arg; }
+  if (typeof arg === 'object' && arg !== null && (arg as { kind?: unknown }).kind === 'step') {
+    return (arg as Extract<StepsNode, { kind: 'step' }>).step.id;
+  }
+  return undefined;
+}
+
+/** The text of the modal that confirms a destructive step: the exact commands, grouped by node. */
+export function confirmationDetail(commands: readonly PlannedCommand[]): string {
+  const lines: string[] = [];
+  let node: string | undefined;
+  for (const c of commands) {
+    if (c.node !== node) { node = c.node; lines.push(`On ${c.node}:`); }
+    lines.push(`  $ ${c.command}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Runs lab steps for the VS Code host: one run at a time, progress + cancellation, confirmation of
+ * destructive steps, output streamed into the transcripts, states mirrored into context keys
+ * (`dockerNetLab.step.<id_>` is true only after the core verified the step).
+ */
+export class StepsController implements vscode.Disposable {
+  readonly states: StepStateTable;
+  private path: OverlayPath | undefined;
+  private busy: string | undefined;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly labOrError: LabDefinition | Error,
+    private readonly backend: LabBackend,
+    private readonly transcripts: StepTranscripts,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly memento: vscode.Memento,
+  ) {
+    this.states = new StepStateTable((records) => { void memento.update('dockerNetLab.steps', records); });
+    this.unsubscribe = this.states.onDidChange((ids) => { void this.syncContextKeys(ids); });
+    this.path = memento.get<OverlayPath>('dockerNetLab.overlayPath');
+  }
+
+  /** The lab, or the error that stopped it from loading. */
+  lab(): LabDefinition | Error { return this.labOrError; }
+
+  /** The chosen overlay path, if any. */
+  overlayPath(): OverlayPath | undefined { return this.path; }
+
+  /** The id of the step running now, if any. */
+  running(): string | undefined { return this.busy; }
+
+  private requireLab(): LabDefinition {
+    if (this.labOrError instanceof Error) { throw this.labOrError; }
+    return this.labOrError;
+  }
+
+  private requireStep(id: string): StepDefinition {
+    const ref = findStep(this.requireLab(), id);
+    if (ref === undefined) { throw new LabError('NotFound', `There is no lab step "${id}".`); }
+    return ref.step;
+  }
+
+  /**
+   * Restores the states on activation: from the core's recorded progress when it has any, else from
+   * the workspace state; then sets every context key. Never touches the nodes.
+   */
+  async restore(): Promise<void> {
+    const saved = this.memento.get<Record<string, { state: StepState; at: number; message?: string }>>('dockerNetLab.steps') ?? {};
+    let records = saved;
+    try {
+      const progress = await this.backend.recordedProgress();
+      if (Object.keys(progress).length > 0) {
+        records = {};
+        for (const [id, p] of Object.entries(progress)) {
+          const state = outcomeState(p.status);
+          if (state !== undefined) { records[id] = p.message === undefined ? { state, at: p.at } : { state, at: p.at, message: p.message }; }
+        }
+      }
+    } catch (e) {
+      this.log.warn(`Lab progress could not be read, using the workspace's copy: ${describeError(e)}`);
+    }
+    this.states.load(records);
+    await vscode.commands.executeCommand('setContext', overlayPathContextKey, this.path ?? '');
+    const lab = this.labOrError;
+    if (!(lab instanceof Error)) { await this.syncContextKeys(stepIds(lab)); }
+  }
+
+  /**
+   * Re-checks, quietly, that the steps recorded as verified still hold on the nodes (no dialogs, no
+   * focus change; output goes to the transcripts). A step whose check now fails returns to "not run".
+   * Stops at the first connection error: with unreachable nodes the recorded state stays.
+   */
+  async recheckInBackground(signal: AbortSignal): Promise<void> {
+    if (!vscode.workspace.isTrusted || this.labOrError instanceof Error) { return; }
+    for (const id of stepIds(this.labOrError)) {
+      if (signal.aborted || this.busy !== undefined) { return; }
+      if (this.states.state(id) !== 'verified') { continue; }
+      try {
+        const outcome = await this.backend.runStep(id, 'verify', this.listenerFor(id, false), signal);
+        if (outcome.status === 'failed') { this.states.set(id, 'notRun', `No longer verified on the nodes: ${outcome.message ?? 'a check failed'}`); }
+      } catch (e) {
+        this.log.info(`Background re-check stopped at ${id}: ${describeError(e)}`);
+        return;
+      }
+    }
+  }
+
+  private async syncContextKeys(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      await vscode.commands.executeCommand('setContext', stepContextKey(id), isDone(this.states.state(id)));
+    }
+  }
+
+  private listenerFor(id: string, echo: boolean): StepRunListener {
+    const t = this.transcripts;
+    return {
+      onCommand: (node, command) => { t.command(id, node, command); if (echo) { this.log.debug(`[${node}] $ ${command}`); } },
+      onOutput: (node, chunk, stream) => { t.output(id, node, chunk, stream); },
+      onMessage: (text) => { t.line(id, text); },
+    };
+  }
+
+  /** Refuses in an untrusted workspace, offering the trust command. */
+  private async assertTrusted(): Promise<void> {
+    if (vscode.workspace.isTrusted) { return; }
+    const choice = await vscode.window.showWarningMessage(
+      'This workspace is not trusted, so Docker Network Lab runs no commands on the lab nodes. Trust the workspace to run the steps.',
+      'Manage Workspace Trust');
+    if (choice === 'Manage Workspace Trust') { await vscode.commands.executeCommand('workbench.trust.manage'); }
+    throw new LabError('Cancelled', 'Untrusted workspace.');
+  }
+
+  private async confirm(title: string, commands: readonly PlannedCommand[], action: string): Promise<boolean> {
+    const detail = `${confirmationDetail(commands)}\n\nThis changes the nodes. Continue?`;
+    const choice = await vscode.window.showWarningMessage(title, { modal: true, detail }, action);
+    return choice === action;
+  }
+
+  /** Lets the user pick a step (quick pick with state icons). */
+  async pickStep(placeHolder: string): Promise<string | undefined> {
+    const lab = this.requireLab();
+    const items = lab.chapters.flatMap((c, ci) => [
+      { label: `${ci + 1}. ${c.title.en}`, kind: vscode.QuickPickItemKind.Separator },
+      ...c.steps.map((s) => ({ label: `$(${iconOf(this.states.state(s.id))}) ${s.title.en}`, description: s.id, id: s.id })),
+    ]);
+    const picked = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true });
+    return picked !== undefined && 'id' in picked ? picked.id : undefined;
+  }
+
+  /**
+   * Runs (or only verifies) one step with a cancellable progress notification. Resolves with the
+   * resulting state; `undefined` when the user declined or cancelled.
+   */
+  async run(id: string, mode: 'run' | 'verify', options: { quiet?: boolean; confirmed?: boolean } = {}): Promise<StepState | undefined> {
+    await this.assertTrusted();
+    const step = this.requireStep(id);
+    if (this.busy !== undefined) {
+      void vscode.window.showInformationMessage(`Step "${this.busy}" is still running; wait for it or cancel it first.`);
+      return undefined;
+    }
+    if (!appliesToPath(step, this.path)) {
+      this.states.set(id, 'notApplicable', `Only on the ${step.when?.overlayPath ?? ''} path.`);
+      void vscode.window.showInformationMessage(`"${step.title.en}" belongs to the ${step.when?.overlayPath ?? ''} path; the lab is on the ${this.path ?? ''} path.`);
+      return 'notApplicable';
+    }
+    this.busy = id;
+    const before = this.states.state(id);
+    try {
+      if (mode === 'run' && step.destructive && options.confirmed !== true) {
+        const plan = await this.backend.plan(id, AbortSignal.timeout(60_000));
+        if (!(await this.confirm(`Run "${step.title.en}"?`, plan, 'Run Step'))) { return undefined; }
+      }
+      this.states.set(id, 'running');
+      this.transcripts.begin(id, `${mode === 'run' ? 'Run' : 'Verify'} ${id} — ${step.title.en}`);
+      const outcome = await vscode.window.withProgress({
+        location: vscode.ProgressLocation.Notification,
+        title: `${mode === 'run' ? 'Running' : 'Verifying'} "${step.title.en}"`,
+        cancellable: true,
+      }, async (progress, token) => {
+        const ac = new AbortController();
+        const sub = token.onCancellationRequested(() => { ac.abort(); });
+        const listener = this.listenerFor(id, true);
+        try {
+          return await this.backend.runStep(id, mode, {
+            ...listener,
+            onCommand: (node, command) => { listener.onCommand(node, command); progress.report({ message: `${node}: ${command.slice(0, 80)}` }); },
+          }, ac.signal);
+        } finally {
+          sub.dispose();
+        }
+      });
+      return this.finish(id, step, outcome, before, options.quiet === true);
+    } catch (e) {
+      if (isLabError(e, 'Cancelled')) {
+        this.transcripts.line(id, '— cancelled —');
+        this.states.set(id, before === 'running' ? 'notRun' : before);
+        throw e;
+      }
+      this.transcripts.line(id, `✗ ${describeError(e)}`);
+      this.states.set(id, 'failed', describeError(e));
+      throw e;
+    } finally {
+      this.busy = undefined;
+    }
+  }
+
+  private finish(id: string, step: StepDefinition, outcome: StepRunOutcome, before: StepState, quiet: boolean): StepState {
+    const state = outcomeState(outcome.status) ?? (before === 'running' ? 'notRun' : before);
+    this.states.set(id, state, outcome.message);
+    this.transcripts.line(id, `${state === 'failed' ? '✗' : state === 'notRun' ? '—' : '✓'} ${step.title.en}: ${stateSentence(state)}${outcome.message ? ` — ${outcome.message}` : ''}`);
+    if (quiet) { return state; }
+    if (state === 'failed') {
+      void vscode.window.showErrorMessage(`"${step.title.en}" failed: ${outcome.message ?? 'see the output'}`, 'Show Output').then((c) => {
+        if (c === 'Show Output') { void this.showOutput(id); }
+      });
+    } else if (state === 'expectedFailure') {
+      void vscode.window.setStatusBarMessage(`$(error) "${step.title.en}" failed as expected`, 8000);
+    } else if (state === 'verified') {
+      void vscode.window.setStatusBarMessage(`$(pass-filled) "${step.title.en}" verified`, 8000);
+    }
+    return state;
+  }
+
+  /** Opens the step's output document (its last run, or its plan when it has not run). */
+  async showOutput(id: string): Promise<void> {
+    this.requireStep(id);
+    const doc = await vscode.workspace.openTextDocument(stepOutputUri(id));
+    await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
+  }
+
+  /** Runs every step from the first one not done, stopping at the first failure. */
+  async runAll(): Promise<void> {
+    await this.assertTrusted();
+    const lab = this.requireLab();
+    const todo = stepIds(lab).filter((id) => {
+      const s = this.requireStep(id);
+      return appliesToPath(s, this.path) && !isDone(this.states.state(id));
+    });
+    if (todo.length === 0) { void vscode.window.showInformationMessage('Every step of the lab is done.'); return; }
+    const destructive = todo.filter((id) => this.requireStep(id).destructive);
+    const ok = await vscode.window.showInformationMessage(`Run the ${todo.length} remaining steps in order?`, {
+      modal: true,
+      detail: destructive.length > 0 ? `These steps change the nodes and will each ask first: ${destructive.join(', ')}.` : 'None of them changes the nodes\' configuration.',
+    }, 'Run All');
+    if (ok !== 'Run All') { return; }
+    for (const id of todo) {
+      const state = await this.run(id, 'run', { quiet: true });
+      if (state === undefined) { return; }
+      if (state === 'failed') {
+        const c = await vscode.window.showErrorMessage(`Stopped at "${this.requireStep(id).title.en}": ${this.states.record(id)?.message ?? 'it failed'}`, 'Show Output');
+        if (c === 'Show Output') { await this.showOutput(id); }
+        return;
+      }
+    }
+    void vscode.window.showInformationMessage(`Ran ${todo.length} steps.`);
+  }
+
+  /** Undoes the lab on the nodes (after a modal listing the commands) and clears every step state. */
+  async reset(): Promise<void> {
+    await this.assertTrusted();
+    const lab = this.requireLab();
+    if (this.busy !== undefined) { void vscode.window.showInformationMessage(`Step "${this.busy}" is still running.`); return; }
+    this.busy = 'reset';
+    try {
+      const plan = await this.backend.resetPlan(AbortSignal.timeout(60_000));
+      if (!(await this.confirm('Reset the lab on the nodes?', plan, 'Reset Lab'))) { return; }
+      this.transcripts.begin('reset', 'Reset the lab');
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Resetting the lab', cancellable: true }, async (_p, token) => {
+        const ac = new AbortController();
+        const sub = token.onCancellationRequested(() => { ac.abort(); });
+        try { await this.backend.reset(this.listenerFor('reset', true), ac.signal); } finally { sub.dispose(); }
+      });
+      this.states.load({});
+      await this.syncContextKeys(stepIds(lab));
+      void vscode.window.setStatusBarMessage('$(discard) Lab reset', 8000);
+    } finally {
+      this.busy = undefined;
+    }
+  }
+
+  /** Lets the user choose the overlay path (cluster store or swarm); the default comes from the nodes. */
+  async chooseOverlayPath(): Promise<OverlayPath | undefined> {
+    let detected: OverlayPath | undefined;
+    if (vscode.workspace.isTrusted) {
+      try { detected = await this.backend.overlayPath(AbortSignal.timeout(20_000)); } catch (e) { this.log.info(`Overlay path detection: ${describeError(e)}`); }
+    }
+    const items: (vscode.QuickPickItem & { path: OverlayPath })[] = [
+      { path: 'cluster-store', label: 'Cluster store (etcd)', description: detected === 'cluster-store' ? 'suggested for these nodes' : undefined, detail: 'The 2017 way: dockerd --cluster-store=etcd://… Needs Docker 22 or older and etcd with the v2 API.' },
+      { path: 'swarm', label: 'Swarm mode', description: detected === 'swarm' ? 'suggested for these nodes' : undefined, detail: 'Today\'s way: docker swarm init/join and an --attachable overlay network. Works on every current Docker.' },
+    ];
+    const picked = await vscode.window.showQuickPick(items, { placeHolder: `How should the overlay network be built?${this.path ? ` (now: ${this.path})` : ''}` });
+    if (picked === undefined) { return undefined; }
+    await this.setOverlayPath(picked.path);
+    return picked.path;
+  }
+
+  /** Records the overlay path choice (context key, workspace state, core progress). */
+  async setOverlayPath(path: OverlayPath): Promise<void> {
+    this.path = path;
+    await this.memento.update('dockerNetLab.overlayPath', path);
+    await vscode.commands.executeCommand('setContext', overlayPathContextKey, path);
+    try { await this.backend.setOverlayPath(path); } catch (e) { this.log.warn(`Overlay path not saved in the lab progress: ${describeError(e)}`); }
+    this.states.load(this.states.snapshot());
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+  }
+}
+
+/** The display state of a run outcome (`undefined` for a cancelled run: the previous state stays). */
+export function outcomeState(status: StepRunOutcome['status']): StepState | undefined {
+  switch (status) {
+    case 'verified': return 'verified';
+    case 'expectedFailure': return 'expectedFailure';
+    case 'failed': return 'failed';
+    case 'notApplicable': return 'notApplicable';
+    case 'cancelled': return undefined;
+  }
+}
+
+function stateSentence(state: StepState): string {
+  switch (state) {
+    case 'verified': return 'verified on the nodes';
+    case 'expectedFailure': return 'failed as expected';
+    case 'failed': return 'failed';
+    case 'notApplicable': return 'does not apply here';
+    case 'running': return 'running';
+    case 'notRun': return 'not run';
+  }
+}
+
+function iconOf(state: StepState): string {
+  return { notRun: 'circle-large-outline', running: 'sync', verified: 'pass-filled', expectedFailure: 'error', failed: 'error', notApplicable: 'circle-slash' }[state];
+}
