@@ -1,0 +1,67 @@
+import { strict as assert } from 'node:assert';
+import { before, describe, it } from 'node:test';
+import { ensureLabUp, lab, labUnavailable, nodeIps, nodeNames, sh, ssh } from './labHelpers';
+
+const skip = labUnavailable();
+
+describe('local lab over SSH', { skip }, () => {
+  before(() => ensureLabUp());
+
+  for (const [i, ip] of nodeIps.entries()) {
+    it(`ssh root@${ip} docker info (StrictHostKeyChecking=yes) shows Docker 20.10 on ${nodeNames[i]}`, () => {
+      const r = ssh(ip, 'docker info');
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /Server Version: 20\.10\./);
+      assert.match(r.out, new RegExp(`Name: ${nodeNames[i]}`));
+      const client = ssh(ip, 'docker version --format {{.Client.Version}}');
+      assert.match(client.out.trim(), /^20\.10\./, 'the docker on PATH inside the node is the Debian 20.10 client');
+    });
+  }
+
+  it('lab status --json reports every daemon up with versions', () => {
+    const r = lab('status', '--json');
+    assert.equal(r.code, 0, r.out + r.err);
+    const s = JSON.parse(r.out) as { up: boolean; nodes: { name: string; address: string; mode: string; sshd: { up: boolean }; etcd: { up: boolean; version?: string }; dockerd: { up: boolean; version?: string } }[] };
+    assert.equal(s.up, true);
+    assert.deepEqual(s.nodes.map((n) => [n.name, n.address]), [['docker-node1', '10.99.0.11'], ['docker-node2', '10.99.0.12']]);
+    for (const n of s.nodes) {
+      assert.ok(n.sshd.up && n.etcd.up && n.dockerd.up, n.name);
+      assert.match(n.dockerd.version ?? '', /^20\.10\./);
+      assert.match(n.etcd.version ?? '', /^3\.4\./);
+      assert.ok(['cluster', 'swarm', 'plain'].includes(n.mode));
+    }
+  });
+
+  it('the etcd cluster is healthy (etcdctl v2 cluster-health)', () => {
+    const v2 = sh('sh', ['-c', 'ETCDCTL_API=2 etcdctl --endpoints http://10.99.0.11:2379 cluster-health']);
+    assert.equal(v2.code, 0, v2.out + v2.err);
+    assert.match(v2.out, /cluster is healthy/);
+    assert.equal((v2.out.match(/is healthy: got healthy result/g) ?? []).length, 2);
+  });
+
+  for (const [i, ip] of nodeIps.entries()) {
+    it(`${nodeNames[i]} has the seeded images`, () => {
+      const r = ssh(ip, 'docker image ls --format {{.Repository}}:{{.Tag}}');
+      assert.equal(r.code, 0, r.err);
+      for (const img of ['busybox:latest', 'nginx:latest', 'redis:latest', 'flask-redis:latest']) {
+        assert.ok(r.out.split('\n').includes(img), `${img} missing on ${nodeNames[i]}: ${r.out}`);
+      }
+    });
+  }
+
+  it('node1 reaches node2 over the lab LAN, and the nodes have no default route', () => {
+    const r = ssh(nodeIps[0], 'curl -s -m 3 http://10.99.0.12:2375/_ping; echo; getent hosts docker-node2; ip route show default | wc -l');
+    assert.equal(r.code, 0, r.err);
+    const [ping, hosts, defaults] = r.out.trim().split('\n');
+    assert.equal(ping, 'OK');
+    assert.match(hosts ?? '', /^10\.99\.0\.12\s+docker-node2/);
+    assert.equal(defaults?.trim(), '0');
+  });
+
+  it('lab-dockerd is on PATH inside the node and reports dockerd', () => {
+    const r = ssh(nodeIps[1], 'command -v lab-dockerd && lab-dockerd status');
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /\/usr\/local\/sbin\/lab-dockerd/);
+    assert.match(r.out, /dockerd running \(pid \d+\)/);
+  });
+});
