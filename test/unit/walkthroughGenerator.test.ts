@@ -42,6 +42,8 @@ function fixtureLab(): string {
     fs.writeFileSync(path.join(lab, 'text', `${id}.en.md`), prose(`T ${id}`, `Summary of ${id}.`));
     fs.writeFileSync(path.join(lab, 'text', `${id}.zh-cn.md`), prose(`标题 ${id}`, `${id} 的摘要。`));
   }
+  fs.writeFileSync(path.join(lab, 'text', 'c1-fails.en.md'), prose('T c1-fails', 'Ask for the page on loopback.'));
+  fs.writeFileSync(path.join(lab, 'text', 'c1-fails.zh-cn.md'), prose('标题 c1-fails', '在回环地址上请求页面，这一步会失败。'));
   fs.writeFileSync(path.join(root, 'package.json'),
     '{\n  "name": "x",\n  "categories": ["A", "B"],\n  "contributes": {\n    "commands": [{ "command": "a", "title": "A" }]\n  }\n}\n');
   fs.writeFileSync(path.join(root, 'package.nls.json'), '{ "other.key": "kept", "walkthrough.step.gone.title": "stale" }\n');
@@ -71,7 +73,8 @@ describe('walkthrough generator', () => {
     assert.match(g.nls['zh-cn']['walkthrough.step.c1_run.description']!, /^c1-run 的摘要。[\s\S]*运行此步骤/);
     assert.equal(g.nls.en['walkthrough.step.c1_run.title'], '1.1 Run it');
     assert.equal(g.nls['zh-cn']['walkthrough.step.c2_swarm.title'], '2.1 集群');
-    assert.match(g.nls.en['walkthrough.step.c1_fails.description']!, /expected to fail/);
+    assert.match(g.nls.en['walkthrough.step.c1_fails.description']!, /^Ask for the page on loopback\. \(This step is expected to fail\.\)/);
+    assert.doesNotMatch(g.nls['zh-cn']['walkthrough.step.c1_fails.description']!, /预期会失败/, 'not repeated when the summary already says it fails');
   });
 
   it('writes pages with the prose, the exact commands per node, the checks and the Chinese section', () => {

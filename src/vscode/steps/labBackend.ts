@@ -1,6 +1,8 @@
-// Pure (no vscode import): the port through which the steps feature runs the core's lab runner.
+// Pure (no vscode import at run time): the port through which the steps feature runs the core's lab runner.
 // coreLabBackend.ts adapts the core (src/core/lab) to it; tests may substitute a fake.
 import type { OverlayPath } from '../../core/lab/labDefinition';
+import type { StepState } from './stepStates';
+import type { StepsNode } from './stepsTreeProvider';
 
 /** Live events of one run, for the output view. */
 export interface StepRunListener {
@@ -49,3 +51,35 @@ export interface LabBackend {
   /** The recorded progress (step id → done/failed), without touching the nodes. */
   recordedProgress(): Promise<Readonly<Record<string, { readonly status: StepRunOutcome['status']; readonly at: number; readonly message?: string }>>>;
 }
+
+/** The step id a command received: a string (walkthrough link, API), a tree node, or nothing. */
+export function stepIdArgument(arg: unknown): string | undefined {
+  if (typeof arg === 'string') { return arg; }
+  if (typeof arg === 'object' && arg !== null && (arg as { kind?: unknown }).kind === 'step') {
+    return (arg as Extract<StepsNode, { kind: 'step' }>).step.id;
+  }
+  return undefined;
+}
+
+/** The text of the modal that confirms a destructive step: the exact commands, grouped by node. */
+export function confirmationDetail(commands: readonly PlannedCommand[]): string {
+  const lines: string[] = [];
+  let node: string | undefined;
+  for (const c of commands) {
+    if (c.node !== node) { node = c.node; lines.push(`On ${c.node}:`); }
+    lines.push(`  $ ${c.command}`);
+  }
+  return lines.join('\n');
+}
+
+/** The display state of a run outcome (`undefined` for a cancelled run: the previous state stays). */
+export function outcomeState(status: StepRunOutcome['status']): StepState | undefined {
+  switch (status) {
+    case 'verified': return 'verified';
+    case 'expectedFailure': return 'expectedFailure';
+    case 'failed': return 'failed';
+    case 'notApplicable': return 'notApplicable';
+    case 'cancelled': return undefined;
+  }
+}
+

@@ -3,34 +3,14 @@ import { LabError, describeError, isLabError } from '../../core/errors';
 import type { LabDefinition, OverlayPath, StepDefinition } from '../../core/lab/labDefinition';
 import { findStep, stepContextKey } from '../../core/lab/labDefinition';
 import type { LabBackend, PlannedCommand, StepRunListener, StepRunOutcome } from './labBackend';
+import { confirmationDetail, outcomeState } from './labBackend';
 import type { StepState } from './stepStates';
 import { StepStateTable, appliesToPath, isDone, stepIds } from './stepStates';
-import type { StepsNode } from './stepsTreeProvider';
 import type { StepTranscripts } from './stepTranscripts';
 import { stepOutputUri } from './stepTranscripts';
 
 /** Context key holding the chosen overlay path (walkthrough steps of the other path hide). */
 export const overlayPathContextKey = 'dockerNetLab.overlayPath';
-
-/** The step id a command received: a string (walkthrough link, API), a tree node, or nothing. */
-export function stepIdArgument(arg: unknown): string | undefined {
-  if (typeof arg === 'string') { return arg; }
-  if (typeof arg === 'object' && arg !== null && (arg as { kind?: unknown }).kind === 'step') {
-    return (arg as Extract<StepsNode, { kind: 'step' }>).step.id;
-  }
-  return undefined;
-}
-
-/** The text of the modal that confirms a destructive step: the exact commands, grouped by node. */
-export function confirmationDetail(commands: readonly PlannedCommand[]): string {
-  const lines: string[] = [];
-  let node: string | undefined;
-  for (const c of commands) {
-    if (c.node !== node) { node = c.node; lines.push(`On ${c.node}:`); }
-    lines.push(`  $ ${c.command}`);
-  }
-  return lines.join('\n');
-}
 
 /**
  * Runs lab steps for the VS Code host: one run at a time, progress + cancellation, confirmation of
@@ -320,17 +300,6 @@ export class StepsController implements vscode.Disposable {
 
   dispose(): void {
     this.unsubscribe();
-  }
-}
-
-/** The display state of a run outcome (`undefined` for a cancelled run: the previous state stays). */
-export function outcomeState(status: StepRunOutcome['status']): StepState | undefined {
-  switch (status) {
-    case 'verified': return 'verified';
-    case 'expectedFailure': return 'expectedFailure';
-    case 'failed': return 'failed';
-    case 'notApplicable': return 'notApplicable';
-    case 'cancelled': return undefined;
   }
 }
 
