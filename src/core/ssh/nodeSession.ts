@@ -257,6 +257,8 @@ export class NodeSession implements RemoteShell {
         client.connect(cfg);
       });
       this.logger.info(`ssh: ${n.name} connected in ${Date.now() - t0} ms`);
+      // small request/response exchanges (Docker API calls) must not wait for Nagle's algorithm
+      client.setNoDelay(true);
       client.on('error', (err) => { this.logger.warn(`ssh: ${n.name}: ${redact(err.message)}`); });
       client.once('close', () => this.onDropped(client));
       this.client = client;
