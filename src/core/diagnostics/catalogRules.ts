@@ -418,7 +418,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
     id: 'etcd-member-unreachable-no-route-to-host',
     title: 'An etcd member is unreachable (client port 2379)',
     keywords: ['failed to check the health of member', 'are all unreachable', 'cluster is degraded', 'cluster is unavailable'],
-    pattern: /failed to check the health of member (?<member>\S+) on (?<url>\S+?): .*(?:no route to host|i\/o timeout|connection refused)|member (?<member_2>\S+) is unreachable: \[.*\] are all unreachable|cluster is (?:degraded|unavailable)/,
+    pattern: /failed to check the health of member (?<member>\S+) on (?<url>\S+?): .*(?:no route to host|i\/o timeout|connection refused)|member (?<member_2>\S+) is unreachable: \[.*\] are all unreachable|cluster is (?:degraded|unavailable)(?! or misconfigured)/,
     cause: 'The other member\'s client port 2379 cannot be reached. On CentOS 7, firewalld rejects with icmp-host-prohibited, which Go reports as "no route to host".',
     fix: [
       'sudo firewall-cmd --permanent --add-port=2379/tcp --add-port=2380/tcp && sudo firewall-cmd --reload   # on both nodes',
