@@ -209,15 +209,17 @@ export async function stopNode(node: LabNode, paths: LabPaths): Promise<StopRepo
   const stopped: string[] = [];
   const dockerd = readPid(np.dockerdPid);
   if (pidIs(dockerd, daemonPrograms.dockerd) && dockerd !== undefined) {
+    const t0 = Date.now();
     await killContainers(node);
     await terminate([dockerd], 20_000);
-    stopped.push(`dockerd ${dockerd}`);
+    stopped.push(`dockerd ${dockerd} (${Date.now() - t0} ms)`);
   }
   for (const [name, file, progs] of [['etcd', np.etcdPid, daemonPrograms.etcd], ['sshd', np.sshdPid, daemonPrograms.sshd], ['anchor', np.anchorPid, daemonPrograms.anchor]] as const) {
     const pid = readPid(file);
     if (pidIs(pid, progs) && pid !== undefined) {
+      const t0 = Date.now();
       await terminate([pid], 5000);
-      stopped.push(`${name} ${pid}`);
+      stopped.push(`${name} ${pid} (${Date.now() - t0} ms)`);
     }
   }
   let leftovers = await cleanNodeCgroups(node);
