@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { ChapterDefinition, StepDefinition } from '../../src/core/lab/labDefinition';
 import { loadLab } from '../../src/core/lab/loadLab';
+import { forwardEvent, outcomeOf } from '../../src/vscode/steps/coreLabBackend';
 import { confirmationDetail, outcomeState, stepIdArgument } from '../../src/vscode/steps/labBackend';
 import type { StepRecord } from '../../src/vscode/steps/stepStates';
 import { StepStateTable, appliesToPath, chapterProgress, isDone, stateIcon, stepContextValue, stepIds } from '../../src/vscode/steps/stepStates';
@@ -88,11 +89,12 @@ describe('walkthrough step states', () => {
 
   it('the confirmation lists every command under its node', () => {
     const text = confirmationDetail([
-      { node: 'docker-node1', command: 'systemctl stop docker', phase: 'run' },
-      { node: 'docker-node1', command: 'dockerd --cluster-store=etcd://x:2379', phase: 'run' },
-      { node: 'docker-node2', command: 'systemctl stop docker', phase: 'run' },
+      { node: 'docker-node1', command: 'systemctl stop docker' },
+      { node: 'docker-node1', command: 'dockerd --cluster-store=etcd://x:2379' },
+      { node: 'docker-node2', command: 'systemctl stop docker' },
     ]);
     assert.equal(text, 'On docker-node1:\n  $ systemctl stop docker\n  $ dockerd --cluster-store=etcd://x:2379\nOn docker-node2:\n  $ systemctl stop docker');
+    assert.match(confirmationDetail([{ node: 'n', command: 'reboot' }], ['ELRepo may be gone']), /\$ reboot\n\nNote: ELRepo may be gone$/);
   });
 
   it('the shipped lab has one state row per step id', () => {
@@ -100,5 +102,31 @@ describe('walkthrough step states', () => {
     const ids = stepIds(lab);
     assert.equal(new Set(ids).size, ids.length);
     assert.ok(ids.includes('ch1-run-web'));
+  });
+
+  it('runner results map onto display states; an observed expected failure is its own state', () => {
+    const ef = { observed: true, explanation: { en: 'x', 'zh-cn': 'x' } };
+    assert.equal(outcomeOf({ status: 'passed' }), 'verified');
+    assert.equal(outcomeOf({ status: 'passed', expectedFailure: ef }), 'expectedFailure');
+    assert.equal(outcomeOf({ status: 'passed', expectedFailure: { ...ef, observed: false } }), 'verified');
+    assert.equal(outcomeOf({ status: 'failed', expectedFailure: ef }), 'failed');
+    assert.equal(outcomeOf({ status: 'skipped' }), 'notApplicable');
+    assert.equal(outcomeOf({ status: 'cancelled' }), 'cancelled');
+  });
+
+  it('runner events reach the output with the node named', () => {
+    const got: string[] = [];
+    const l = {
+      onCommand: (n: string, c: string) => { got.push(`cmd ${n} ${c}`); },
+      onOutput: (n: string, c: string, s: string) => { got.push(`${s} ${n} ${c}`); },
+      onMessage: (t: string) => { got.push(`msg ${t}`); },
+    };
+    forwardEvent({ type: 'command', node: 'docker-node1', text: 'docker ps' }, l);
+    forwardEvent({ type: 'stdout', node: 'docker-node1', text: 'out' }, l);
+    forwardEvent({ type: 'stderr', node: 'docker-node2', text: 'err' }, l);
+    forwardEvent({ type: 'info', node: 'docker-node2', text: 'Failed as expected' }, l);
+    forwardEvent({ type: 'result', stepId: 's', status: 'passed', text: 'Done and verified.' }, l);
+    assert.deepEqual(got, ['cmd docker-node1 docker ps', 'stdout docker-node1 out', 'stderr docker-node2 err',
+      'msg ℹ [docker-node2] Failed as expected', 'msg ■ passed: Done and verified.']);
   });
 });

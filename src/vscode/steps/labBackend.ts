@@ -30,20 +30,30 @@ export interface StepRunOutcome {
 export interface PlannedCommand {
   readonly node: string;
   readonly command: string;
-  /** Which part of the step it belongs to. */
-  readonly phase: 'prepare' | 'run' | 'expectFailure' | 'cleanup' | 'reset';
+}
+
+/**
+ * A confirmation the backend needs before it changes the nodes (destructive step, kernel upgrade,
+ * reset), with the exact commands. The host shows it as a modal dialog.
+ */
+export interface ConfirmationRequest {
+  readonly kind: 'step' | 'kernel' | 'reset';
+  readonly title: string;
+  readonly commands: readonly PlannedCommand[];
+  readonly notes?: readonly string[];
 }
 
 /** The lab operations the VS Code host needs. Every method honours `signal` (LabError `Cancelled`). */
 export interface LabBackend {
   /** Runs the step (prepare, run, expected failure, verify), or only its verification. */
   runStep(stepId: string, mode: 'run' | 'verify', listener: StepRunListener, signal: AbortSignal): Promise<StepRunOutcome>;
-  /** The exact commands a step would run (its prepare, run and expected-failure commands), for the confirmation dialog. */
+  /** The exact commands a step would run (prepare + run, filled in from the nodes), for display. */
   plan(stepId: string, signal: AbortSignal): Promise<readonly PlannedCommand[]>;
-  /** The exact commands {@link reset} would run. */
-  resetPlan(signal: AbortSignal): Promise<readonly PlannedCommand[]>;
-  /** Undoes every step (cleanups in reverse order, then the lab's reset commands) and clears the progress. */
-  reset(listener: StepRunListener, signal: AbortSignal): Promise<void>;
+  /**
+   * Undoes every step (cleanups in reverse order, then the lab's reset commands) and clears the progress.
+   * `confirmed` is false when the user declined; `failures` lists cleanup commands that failed (the rest still ran).
+   */
+  reset(listener: StepRunListener, signal: AbortSignal): Promise<{ readonly confirmed: boolean; readonly failures: readonly string[] }>;
   /** The overlay path the lab will take (chosen, or detected from the nodes' Docker versions). */
   overlayPath(signal: AbortSignal): Promise<OverlayPath>;
   /** Records the user's overlay path choice (persisted with the progress). */
@@ -61,14 +71,15 @@ export function stepIdArgument(arg: unknown): string | undefined {
   return undefined;
 }
 
-/** The text of the modal that confirms a destructive step: the exact commands, grouped by node. */
-export function confirmationDetail(commands: readonly PlannedCommand[]): string {
+/** The text of the modal that confirms a destructive step: the exact commands, grouped by node, then notes. */
+export function confirmationDetail(commands: readonly PlannedCommand[], notes: readonly string[] = []): string {
   const lines: string[] = [];
   let node: string | undefined;
   for (const c of commands) {
     if (c.node !== node) { node = c.node; lines.push(`On ${c.node}:`); }
     lines.push(`  $ ${c.command}`);
   }
+  if (notes.length > 0) { lines.push('', ...notes.map((n) => `Note: ${n}`)); }
   return lines.join('\n');
 }
 

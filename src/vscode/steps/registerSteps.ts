@@ -51,8 +51,11 @@ function planText(lab: LabDefinition | Error, id: string): string {
 export function registerSteps(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): StepsTestApi {
   const lab = loadShippedLab(context.extensionPath, log);
   const transcripts = new StepTranscripts((id) => planText(lab, id));
-  const backend = createCoreLabBackend(lab, () => getNodeServices(), log);
+  // the runner asks for confirmations through the controller's modal dialog
+  const late: { controller?: StepsController } = {};
+  const backend = createCoreLabBackend(lab, () => getNodeServices(), log, (req) => late.controller?.confirm(req) ?? Promise.resolve(false));
   const controller = new StepsController(lab, backend, transcripts, log, context.workspaceState);
+  late.controller = controller;
   const language = vscode.env.language.toLowerCase().startsWith('zh') ? 'zh-cn' : 'en';
   const stepsTree = new StepsTreeProvider({ lab: () => controller.lab(), states: controller.states, overlayPath: () => controller.overlayPath(), language });
   const view = vscode.window.createTreeView('dockerNetLab.steps', { treeDataProvider: stepsTree, showCollapseAll: true });

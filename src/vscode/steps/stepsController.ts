@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { LabError, describeError, isLabError } from '../../core/errors';
 import type { LabDefinition, OverlayPath, StepDefinition } from '../../core/lab/labDefinition';
 import { findStep, stepContextKey } from '../../core/lab/labDefinition';
-import type { LabBackend, PlannedCommand, StepRunListener, StepRunOutcome } from './labBackend';
+import type { ConfirmationRequest, LabBackend, StepRunListener, StepRunOutcome } from './labBackend';
 import { confirmationDetail, outcomeState } from './labBackend';
 import type { StepState } from './stepStates';
 import { StepStateTable, appliesToPath, isDone, stepIds } from './stepStates';
@@ -125,9 +125,11 @@ export class StepsController implements vscode.Disposable {
     throw new LabError('Cancelled', 'Untrusted workspace.');
   }
 
-  private async confirm(title: string, commands: readonly PlannedCommand[], action: string): Promise<boolean> {
-    const detail = `${confirmationDetail(commands)}\n\nThis changes the nodes. Continue?`;
-    const choice = await vscode.window.showWarningMessage(title, { modal: true, detail }, action);
+  /** The modal confirmation the backend asks for before it changes the nodes: lists the exact commands. */
+  async confirm(req: ConfirmationRequest): Promise<boolean> {
+    const action = req.kind === 'reset' ? 'Reset Lab' : req.kind === 'kernel' ? 'Upgrade and Reboot' : 'Run Step';
+    const detail = `${confirmationDetail(req.commands, req.notes ?? [])}\n\nThis changes the nodes. Continue?`;
+    const choice = await vscode.window.showWarningMessage(req.title, { modal: true, detail }, action);
     return choice === action;
   }
 
@@ -146,7 +148,7 @@ export class StepsController implements vscode.Disposable {
    * Runs (or only verifies) one step with a cancellable progress notification. Resolves with the
    * resulting state; `undefined` when the user declined or cancelled.
    */
-  async run(id: string, mode: 'run' | 'verify', options: { quiet?: boolean; confirmed?: boolean } = {}): Promise<StepState | undefined> {
+  async run(id: string, mode: 'run' | 'verify', options: { quiet?: boolean } = {}): Promise<StepState | undefined> {
     await this.assertTrusted();
     const step = this.requireStep(id);
     if (this.busy !== undefined) {
@@ -161,10 +163,6 @@ export class StepsController implements vscode.Disposable {
     this.busy = id;
     const before = this.states.state(id);
     try {
-      if (mode === 'run' && step.destructive && options.confirmed !== true) {
-        const plan = await this.backend.plan(id, AbortSignal.timeout(60_000));
-        if (!(await this.confirm(`Run "${step.title.en}"?`, plan, 'Run Step'))) { return undefined; }
-      }
       this.states.set(id, 'running');
       this.transcripts.begin(id, `${mode === 'run' ? 'Run' : 'Verify'} ${id} — ${step.title.en}`);
       const outcome = await vscode.window.withProgress({
@@ -218,7 +216,7 @@ export class StepsController implements vscode.Disposable {
 
   /** Opens the step's output document (its last run, or its plan when it has not run). */
   async showOutput(id: string): Promise<void> {
-    this.requireStep(id);
+    if (id !== 'reset') { this.requireStep(id); }
     const doc = await vscode.workspace.openTextDocument(stepOutputUri(id));
     await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
   }
@@ -257,17 +255,21 @@ export class StepsController implements vscode.Disposable {
     if (this.busy !== undefined) { void vscode.window.showInformationMessage(`Step "${this.busy}" is still running.`); return; }
     this.busy = 'reset';
     try {
-      const plan = await this.backend.resetPlan(AbortSignal.timeout(60_000));
-      if (!(await this.confirm('Reset the lab on the nodes?', plan, 'Reset Lab'))) { return; }
       this.transcripts.begin('reset', 'Reset the lab');
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Resetting the lab', cancellable: true }, async (_p, token) => {
+      const done = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Resetting the lab', cancellable: true }, async (_p, token) => {
         const ac = new AbortController();
         const sub = token.onCancellationRequested(() => { ac.abort(); });
-        try { await this.backend.reset(this.listenerFor('reset', true), ac.signal); } finally { sub.dispose(); }
+        try { return await this.backend.reset(this.listenerFor('reset', true), ac.signal); } finally { sub.dispose(); }
       });
+      if (!done.confirmed) { this.transcripts.line('reset', '— not confirmed: nothing was changed —'); return; }
       this.states.load({});
       await this.syncContextKeys(stepIds(lab));
-      void vscode.window.setStatusBarMessage('$(discard) Lab reset', 8000);
+      if (done.failures.length > 0) {
+        const c = await vscode.window.showWarningMessage(`The lab was reset, but ${done.failures.length} clean-up command(s) failed.`, { detail: done.failures.join('\n') }, 'Show Output');
+        if (c === 'Show Output') { await this.showOutput('reset'); }
+      } else {
+        void vscode.window.setStatusBarMessage('$(discard) Lab reset', 8000);
+      }
     } finally {
       this.busy = undefined;
     }
