@@ -89,6 +89,14 @@ describe('diagnostics state checks', () => {
     assert.deepEqual([...new Set(ids)], ['state-cluster-store-on-modern-docker', 'state-duplicate-hostname', 'state-etcd-v2-disabled', 'state-firewall-blocks-lab-ports', 'state-kernel-too-old-for-overlay', 'state-underlay-mtu-low']);
   });
 
+  it('keeps sections apart when one lacks a final newline, and picks the process line naming the node address', () => {
+    const out = '@@dnl:etcdv2\n200@@dnl:kernel\n6.1.0-27-amd64\n@@dnl:dockerd\ndockerd --cluster-advertise=10.99.0.11:2375\ndockerd --cluster-advertise=10.99.0.12:2375\n';
+    const facts = parseNodeFacts('docker-node2', out, '10.99.0.12');
+    assert.equal(facts.etcdV2Enabled, true);
+    assert.equal(facts.kernel, '6.1.0-27-amd64');
+    assert.deepEqual(facts.dockerdArgs, ['--cluster-advertise=10.99.0.12:2375']);
+  });
+
   it('gathers facts through a RemoteShell with one command', async () => {
     const calls: string[] = [];
     const shell: RemoteShell = {

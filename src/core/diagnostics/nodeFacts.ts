@@ -48,11 +48,11 @@ type Section = (typeof sections)[number];
 /** The one shell script that prints every fact, each section after a `@@dnl:<name>` line. */
 export const nodeFactsScript = [
   `echo ${marker}docker; docker version --format '{{.Server.Version}}' 2>/dev/null`,
-  `echo ${marker}dockerd; ps -eo args= 2>/dev/null | grep -E '^([^ ]*/)?dockerd( |$)' | head -n 1`,
+  `echo ${marker}dockerd; ps -eo args= 2>/dev/null | grep -E '^([^ ]*/)?dockerd( |$)'`,
   `echo ${marker}daemonjson; cat /etc/docker/daemon.json 2>/dev/null`,
   `echo ${marker}etcd; etcd --version 2>/dev/null | head -n 1`,
-  `echo ${marker}etcdargs; ps -eo args= 2>/dev/null | grep -E '^([^ ]*/)?etcd( |$)' | head -n 1`,
-  `echo ${marker}etcdv2; curl -s -m 3 -o /dev/null -w '%{http_code}' http://127.0.0.1:2379/v2/keys/ 2>/dev/null`,
+  `echo ${marker}etcdargs; ps -eo args= 2>/dev/null | grep -E '^([^ ]*/)?etcd( |$)'`,
+  `echo ${marker}etcdv2; curl -s -m 3 -o /dev/null -w '%{http_code}' http://127.0.0.1:2379/v2/keys/ 2>/dev/null; echo`,
   `echo ${marker}kernel; uname -r`,
   `echo ${marker}hostname; hostname`,
   `echo ${marker}firewalld; firewall-cmd --state 2>/dev/null`,
@@ -68,14 +68,17 @@ function splitSections(stdout: string): Partial<Record<Section, string>> {
   let current: Section | undefined;
   let buf: string[] = [];
   const flush = (): void => { if (current !== undefined) { out[current] = buf.join('\n').trim(); } };
-  for (const line of stdout.split('\n')) {
-    if (line.startsWith(marker)) {
+  for (const raw of stdout.split('\n')) {
+    const at = raw.indexOf(marker);
+    if (at !== -1) {
+      // A section without a final newline leaves its text in front of the next marker.
+      if (at > 0) { buf.push(raw.slice(0, at)); }
       flush();
-      const name = line.slice(marker.length).trim();
+      const name = raw.slice(at + marker.length).trim();
       current = (sections as readonly string[]).includes(name) ? (name as Section) : undefined;
       buf = [];
     } else {
-      buf.push(line);
+      buf.push(raw);
     }
   }
   flush();
@@ -155,6 +158,12 @@ function splitArgs(cmdline: string): string[] {
   return cmdline.split(/\s+/).filter((w) => w !== '').slice(1);
 }
 
+/** The process line of this node: several nodes may share one PID namespace (the local lab), so prefer the one naming its address. */
+function pickProcess(lines: string | undefined, address: string | undefined): string {
+  const all = (lines ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return (address === undefined ? undefined : all.find((l) => l.includes(address))) ?? all[0] ?? '';
+}
+
 /**
  * Parses the output of {@link nodeFactsScript} into {@link NodeFacts}. Missing or empty sections
  * leave the field unknown. Never throws (a daemon.json that does not parse is left out).
@@ -169,7 +178,8 @@ export function parseNodeFacts(name: string, stdout: string, address?: string): 
     } catch { /* an invalid file is reported by dockerd itself */ }
   }
   const etcdVersion = /etcd Version: (\S+)/.exec(s.etcd ?? '')?.[1];
-  const etcdArgs = s.etcdargs ?? '';
+  const etcdArgs = pickProcess(s.etcdargs, address);
+  const dockerdLine = pickProcess(s.dockerd, address);
   let etcdV2Enabled: boolean | undefined;
   if (s.etcdv2 === '200') { etcdV2Enabled = true; } else if (s.etcdv2 === '404') { etcdV2Enabled = false; } else if (etcdArgs !== '') {
     etcdV2Enabled = /--enable-v2(?:=true)?(?:\s|$)/.test(etcdArgs);
@@ -180,7 +190,7 @@ export function parseNodeFacts(name: string, stdout: string, address?: string): 
     name,
     ...(address === undefined ? {} : { address }),
     ...(s.docker ? { dockerVersion: s.docker } : {}),
-    ...(s.dockerd ? { dockerdArgs: splitArgs(s.dockerd) } : {}),
+    ...(dockerdLine === '' ? {} : { dockerdArgs: splitArgs(dockerdLine) }),
     ...(daemonJson === undefined ? {} : { daemonJson }),
     ...(etcdVersion === undefined ? {} : { etcdVersion }),
     ...(etcdV2Enabled === undefined ? {} : { etcdV2Enabled }),
