@@ -89,10 +89,10 @@ export async function runBench(log: (line: string) => void): Promise<BenchResult
 
   const ours = stats['ours (ssh2 streamlocal, warm)'];
   const counts = new Set(Object.values(stats).map((s) => s.count));
-  log(`node ${node.name} (${node.host}), ${ours.count} containers; all transports returned the same count: ${counts.size === 1 ? 'yes' : `no (${[...counts].join(', ')})`}`);
-  log(`${'transport'.padEnd(34)} ${'n'.padStart(3)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)} ${'p50 vs ours'.padStart(12)}`);
+  log(`node ${node.name} (${node.host}), ${ours.count} containers; all transports returned the same number of containers: ${counts.size === 1 ? 'yes' : 'no (the lab changed during the run, or a transport lists differently)'}`);
+  log(`${'transport'.padEnd(34)} ${'n'.padStart(3)} ${'items'.padStart(5)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)} ${'p50 vs ours'.padStart(12)}`);
   for (const [name, s] of Object.entries(stats)) {
-    log(`${name.padEnd(34)} ${String(s.n).padStart(3)} ${r2(s.p50).toFixed(2).padStart(9)} ${r2(s.p95).toFixed(2).padStart(9)} ${`${r2(s.p50 / ours.p50).toFixed(2)}x`.padStart(12)}`);
+    log(`${name.padEnd(34)} ${String(s.n).padStart(3)} ${String(s.count).padStart(5)} ${r2(s.p50).toFixed(2).padStart(9)} ${r2(s.p95).toFixed(2).padStart(9)} ${`${r2(s.p50 / ours.p50).toFixed(2)}x`.padStart(12)}`);
   }
 
   const results: BenchResult[] = [];

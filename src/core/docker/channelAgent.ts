@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { inspect } from 'node:util';
 
 /** Opens one byte stream to the Docker API (a streamlocal or exec channel of an SSH connection). */
 export type ChannelOpener = () => Promise<Duplex>;
@@ -27,6 +28,13 @@ export class ChannelAgent extends http.Agent {
   constructor(private readonly open: ChannelOpener, maxSockets = 6) {
     super({ keepAlive: true, keepAliveMsecs: 30_000, maxSockets, maxFreeSockets: maxSockets });
   }
+
+  /**
+   * docker-modem runs `util.inspect(requestOptions, { depth: null })` on every request, and the
+   * options hold this agent: without a short custom form that walks every pooled channel and the
+   * whole SSH client, costing more than the request itself.
+   */
+  [inspect.custom](): string { return 'ChannelAgent'; }
 
   /** Opens a channel for the HTTP client (asynchronously, through the callback). */
   override createConnection(_options: http.ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
