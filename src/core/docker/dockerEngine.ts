@@ -74,8 +74,10 @@ export class DockerEngine {
       this.docker = new Docker({ protocol: 'http', host: this.config.host, port: this.config.docker?.tcpPort ?? 2375, timeout: 30_000 });
     } else {
       this.agent = new ChannelAgent(() => this.openChannel(), this.options.maxChannels ?? 6);
-      // host/port only fill the Host header: every connection is made by the agent over SSH.
-      this.docker = new Docker({ protocol: 'http', host: 'docker', port: 80, agent: this.agent } as Dockerode.DockerOptions);
+      // Every connection is made by the agent over SSH. socketPath (not host/port) on purpose: VS Code's
+      // extension host patches http.request to swap in its proxy agent for host requests (then "docker"
+      // fails with ENOTFOUND); requests with a socketPath are left alone.
+      this.docker = new Docker({ socketPath: this.options.socketPath ?? '/var/run/docker.sock', agent: this.agent } as Dockerode.DockerOptions);
     }
     return this.docker;
   }

@@ -142,8 +142,14 @@ suite('Lab Nodes tree', () => {
       console.log(`    container shown ${appeared.ms} ms after docker run returned`);
       assert.ok(appeared.value, `${name} not in the tree within 1 s (containers: ${containers().join(', ')})`);
 
-      const item = labels(t, child(t, node, 'Containers')).find((x) => x.label === name);
-      assert.match(item?.description ?? '', /\d+\.\d+\.\d+\.\d+/, 'container description has no IPv4');
+      // the create event may show it before start gave it an address: the IPv4 must follow within 1 s too
+      const withIp = await waitFor(1000, () => {
+        const group = child(t, node, 'Containers');
+        const item = group === undefined ? undefined : labels(t, group).find((x) => x.label === name);
+        return item !== undefined && /\d+\.\d+\.\d+\.\d+/.test(item.description) ? item.description : undefined;
+      });
+      console.log(`    container shown with its IPv4 (${withIp.value ?? 'none'}) ${appeared.ms + withIp.ms} ms after docker run returned`);
+      assert.ok(withIp.value, 'container description has no IPv4 1 s after docker run returned');
 
       const rm = await sh.exec(`docker rm -f ${name}`, { timeoutMs: 30_000 });
       assert.equal(rm.code, 0, `docker rm failed: ${rm.stderr}`);
