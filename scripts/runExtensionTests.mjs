@@ -68,7 +68,9 @@ const folder = typeof args.folder === 'string' ? path.resolve(args.folder)
   : positionalDir ? path.resolve(positionalDir) : path.join(tmp, 'workspace');
 fs.mkdirSync(folder, { recursive: true });
 // Workspace trust off = every folder trusted: the extension refuses remote commands when untrusted.
-writeUserSettings(dirs.userDataDir, { 'security.workspace.trust.enabled': false });
+// DOCKER_NET_LAB_TEST_SETTINGS: extra user settings as JSON (to diagnose, e.g. '{"http.proxySupport":"off"}')
+const extraSettings = process.env.DOCKER_NET_LAB_TEST_SETTINGS ? JSON.parse(process.env.DOCKER_NET_LAB_TEST_SETTINGS) : {};
+writeUserSettings(dirs.userDataDir, { 'security.workspace.trust.enabled': false, ...extraSettings });
 
 // Workbench and extension-host chatter that says nothing about the tests.
 const NOISE = /^\[(AgentHost|AgentHost:remote|ChatModelSelection|AccountPolicyGate|Service Worker|reconnection-grace-time)\]|^(Creating a socket|Resolving connection token|Resolved connection token|Updating additional builtin)|ENOTFOUND|^Canceled: Canceled|^%s%s$|^\s*$/;
