@@ -110,9 +110,14 @@ export function modeFlags(mode: LabMode, node: LabNode): string[] {
     : [];
 }
 
-/** Infers the mode from saved dockerd flags (swarm needs a live engine to tell from plain). */
-export function modeFromFlags(flags: readonly string[]): 'cluster' | 'plain' {
-  return flags.some((f) => f.startsWith('--cluster-store')) ? 'cluster' : 'plain';
+/**
+ * Infers the mode from the saved-flags file text: `--cluster-store` means cluster; otherwise the `# mode: …`
+ * line lab-dockerd writes (swarm or plain); otherwise plain. Swarm being active is a live fact checked elsewhere.
+ */
+export function modeFromFlagsText(text: string): LabMode {
+  if (parseFlagsFile(text).some((f) => f.startsWith('--cluster-store'))) { return 'cluster'; }
+  const saved = /^# mode: (swarm|plain)$/m.exec(text)?.[1];
+  return saved === 'swarm' ? 'swarm' : 'plain';
 }
 
 /**
@@ -205,13 +210,13 @@ ping_ok() { [ "$(curl -s -m 2 --unix-socket /var/run/docker.sock http://docker/_
 save_flags() {
   local tmp="$FLAGS.tmp"
   case "\${1:-}" in
-    cluster) shift; printf '%s\\n' ${cluster} > "$tmp" ;;
-    swarm|plain) shift; : > "$tmp" ;;
+    cluster) printf '# mode: cluster\\n' > "$tmp"; printf '%s\\n' ${cluster} >> "$tmp" ;;
+    swarm|plain) printf '# mode: %s\\n' "$1" > "$tmp" ;;
     *) : > "$tmp"; for f in "$@"; do printf '%s\\n' "$f" >> "$tmp"; done ;;
   esac
   mv "$tmp" "$FLAGS"
 }
-read_flags() { EXTRA=(); [ -f "$FLAGS" ] && while IFS= read -r l; do [ -n "$l" ] && EXTRA+=("$l"); done < "$FLAGS"; return 0; }
+read_flags() { EXTRA=(); [ -f "$FLAGS" ] && while IFS= read -r l; do case "$l" in ''|'#'*) ;; *) EXTRA+=("$l") ;; esac; done < "$FLAGS"; return 0; }
 do_start() {
   if pid_alive; then
     if ping_ok; then echo "dockerd already running (pid $(cat "$PIDFILE"))"; return 0; fi

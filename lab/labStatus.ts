@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { LabMode, LabNode, LabPaths } from './labLayout';
 import { dockerTcpPort, etcdClientPort, labNodes, nodePaths } from './labLayout';
-import { modeFromFlags, parseFlagsFile } from './labConfig';
+import { modeFromFlagsText } from './labConfig';
 import { daemonPrograms } from './labNodeControl';
 import { httpGet, pidIs, readPid, tcpBanner } from './labProc';
 
@@ -56,10 +56,11 @@ export async function nodeStatus(node: LabNode, paths: LabPaths): Promise<NodeSt
     dockerPid === null ? undefined : httpGet(`${base}:${dockerTcpPort}/info`, 3000),
   ]);
   const dockerUp = ping?.body === 'OK';
-  let flags: string[] = [];
-  try { flags = parseFlagsFile(fs.readFileSync(np.dockerdFlags, 'utf8')); } catch { /* none saved */ }
+  let flagsText = '';
+  try { flagsText = fs.readFileSync(np.dockerdFlags, 'utf8'); } catch { /* none saved */ }
+  const saved = modeFromFlagsText(flagsText);
   const swarm = (json(info?.body)?.['Swarm'] as { LocalNodeState?: string } | undefined)?.LocalNodeState;
-  const mode: NodeStatus['mode'] = !dockerUp ? 'unknown' : modeFromFlags(flags) === 'cluster' ? 'cluster' : swarm === 'active' ? 'swarm' : 'plain';
+  const mode: NodeStatus['mode'] = !dockerUp ? 'unknown' : saved === 'cluster' ? 'cluster' : swarm === 'active' ? 'swarm' : saved;
   const etcdVersion = json(etcdVer?.body)?.['etcdserver'];
   const dockerVersion = json(dockerVer?.body)?.['Version'];
   return {

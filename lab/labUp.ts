@@ -4,7 +4,7 @@ import { LabError } from '../src/core/errors';
 import { formatNodesFile } from '../src/core/nodes/nodesFile';
 import type { LabMode, LabPaths } from './labLayout';
 import { labBridge, labHostIp, labHostVeth, labNodes, labPrefixLength, labSwitchNs, nodePaths } from './labLayout';
-import { anchorScript, buildLabNodesFile, cgroupMountLines, hostKeyFingerprint, knownHostsText, modeFromFlags, parseFlagsFile } from './labConfig';
+import { anchorScript, buildLabNodesFile, cgroupMountLines, hostKeyFingerprint, knownHostsText, modeFromFlagsText } from './labConfig';
 import { ensurePackages, labNetnsPresent, linkExists, readLabState, writeLabState } from './labHost';
 import { ensureImageCache, findAppDir, seedNode, writeBuildContexts } from './labImages';
 import { anchorPid, dropStalePidfiles, ensureDockerd, ensureEtcd, ensureSshd, etcdHealthy, prepareNodeFiles, startAnchor } from './labNodeControl';
@@ -89,7 +89,7 @@ async function labRemnants(paths: LabPaths): Promise<boolean> {
 
 function savedMode(paths: LabPaths): LabMode | undefined {
   try {
-    return modeFromFlags(parseFlagsFile(fs.readFileSync(nodePaths(paths, labNodes[0] ?? { name: '', ip: '' }).dockerdFlags, 'utf8')));
+    return modeFromFlagsText(fs.readFileSync(nodePaths(paths, labNodes[0] ?? { name: '', ip: '' }).dockerdFlags, 'utf8'));
   } catch {
     return undefined;
   }
@@ -182,7 +182,7 @@ export async function labUp(paths: LabPaths, opts: UpOptions, log: (line: string
     fs.writeFileSync(paths.knownHosts, knownHostsText(labNodes.map((node, i) => ({ node, publicKeyLine: pubs[i] ?? '' }))));
     const status = await labStatus(paths);
     const first = status.nodes[0];
-    const reportedMode = first?.mode === 'swarm' ? 'swarm' : mode;
+    const reportedMode = first !== undefined && first.mode !== 'unknown' ? first.mode : mode;
     const file = buildLabNodesFile(paths, pubs.map(hostKeyFingerprint), {
       mode: reportedMode,
       dockerVersion: first?.dockerd.version ?? 'unknown',

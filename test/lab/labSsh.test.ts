@@ -65,3 +65,23 @@ describe('local lab over SSH', { skip }, () => {
     assert.match(r.out, /dockerd running \(pid \d+\)/);
   });
 });
+
+describe('lab-dockerd switches dockerd flags from an SSH session', { skip }, () => {
+  before(() => ensureLabUp());
+
+  it('restart swarm drops the cluster store, restart cluster brings it back, flags survive in /etc/docker', () => {
+    const ip = nodeIps[1];
+    const toSwarm = ssh(ip, 'lab-dockerd restart swarm && docker info --format "store={{.ClusterStore}}"');
+    try {
+      assert.equal(toSwarm.code, 0, toSwarm.out + toSwarm.err);
+      assert.match(toSwarm.out, /^store=$/m);
+      const status = JSON.parse(lab('status', '--json').out) as { nodes: { name: string; mode: string }[] };
+      assert.equal(status.nodes[1]?.mode, 'swarm');
+    } finally {
+      const back = ssh(ip, 'lab-dockerd restart cluster && docker info --format "store={{.ClusterStore}}" && cat /etc/docker/lab-dockerd.flags');
+      assert.equal(back.code, 0, back.out + back.err);
+      assert.match(back.out, /^store=etcd:\/\/10\.99\.0\.12:2379$/m);
+      assert.match(back.out, /^--cluster-advertise=10\.99\.0\.12:2375$/m);
+    }
+  });
+});

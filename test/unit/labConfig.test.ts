@@ -8,7 +8,7 @@ import { isLabError } from '../../src/core/errors';
 import { formatNodesFile, parseNodesFile } from '../../src/core/nodes/nodesFile';
 import {
   anchorScript, aptMirrorFromSources, buildLabNodesFile, cgroupMountLines, dockerdBaseArgs, etcdArgs, hostKeyFingerprint,
-  hostsFile, knownHostsText, labDockerdScript, modeFlags, modeFromFlags, parseFlagsFile, parseLabArgs, sshdConfig,
+  hostsFile, knownHostsText, labDockerdScript, modeFlags, modeFromFlagsText, parseFlagsFile, parseLabArgs, sshdConfig,
 } from '../../lab/labConfig';
 import { labNodes, labPaths, nodePaths } from '../../lab/labLayout';
 
@@ -55,8 +55,10 @@ describe('node configuration', () => {
   });
   it('flags file round trip and mode inference', () => {
     assert.deepEqual(parseFlagsFile('# saved\n--cluster-store=etcd://10.99.0.11:2379\n\n--debug\n'), ['--cluster-store=etcd://10.99.0.11:2379', '--debug']);
-    assert.equal(modeFromFlags(modeFlags('cluster', node1)), 'cluster');
-    assert.equal(modeFromFlags(['--debug']), 'plain');
+    assert.equal(modeFromFlagsText(`# mode: cluster\n${modeFlags('cluster', node1).join('\n')}\n`), 'cluster');
+    assert.equal(modeFromFlagsText('# mode: swarm\n'), 'swarm');
+    assert.equal(modeFromFlagsText('--debug\n'), 'plain');
+    assert.equal(modeFromFlagsText(''), 'plain');
   });
   it('sshd: key only, no passwords, host key and pidfile in the node dir', () => {
     const c = sshdConfig(node1, np);
