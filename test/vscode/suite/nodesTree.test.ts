@@ -126,6 +126,33 @@ suite('Lab Nodes tree', () => {
       }
     });
 
+    test('Inspect Network opens the raw inspect JSON as a read-only docker-net-lab: document', async function () {
+      this.timeout(30_000);
+      const node1 = lab?.nodes[0]?.name ?? 'docker-node1';
+      const networks = child(t, child(t, undefined, node1), 'Networks');
+      const bridge = networks === undefined ? undefined : child(t, networks, 'bridge');
+      assert.ok(bridge, 'bridge network item missing');
+      await vscode.commands.executeCommand('dockerNetLab.network.inspect', bridge);
+      const doc = vscode.window.activeTextEditor?.document;
+      assert.equal(doc?.uri.scheme, 'docker-net-lab');
+      const data = JSON.parse(doc.getText()) as { Name?: string; Driver?: string; IPAM?: unknown };
+      assert.equal(data.Name, 'bridge');
+      assert.equal(data.Driver, 'bridge');
+      assert.ok(data.IPAM !== undefined);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    });
+
+    test('Open Terminal on Node reuses the open terminal of that node', async function () {
+      this.timeout(30_000);
+      const before = vscode.window.terminals.length;
+      await vscode.commands.executeCommand('dockerNetLab.node.openTerminal', node2);
+      await vscode.commands.executeCommand('dockerNetLab.node.openTerminal', node2);
+      const mine = vscode.window.terminals.filter((x) => x.name === node2);
+      assert.equal(vscode.window.terminals.length, before + 1, 'a second terminal was opened for the same node');
+      assert.equal(mine.length, 1);
+      mine[0]?.dispose();
+    });
+
     test('a container started on node2 appears within 1 s and disappears when removed', async function () {
       this.timeout(60_000);
       const node = child(t, undefined, node2);
