@@ -1,0 +1,90 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { createTopologyService } from '../../src/core/topology/topologyService';
+import type { TopologySnapshot } from '../../src/core/topology/topologyTypes';
+import { FakeDockerNode } from './fakeDockerNode';
+
+const fixtures = path.resolve(__dirname, '..', '..', '..', 'test', 'unit', 'fixtures', 'docker');
+const load = (f: string): unknown[] => JSON.parse(fs.readFileSync(path.join(fixtures, f), 'utf8')) as unknown[];
+const PW = 'Topology-test-pw-42';
+
+function waitFor(svc: { snapshot(): TopologySnapshot; onDidChange(l: (s: TopologySnapshot) => void): { dispose(): void } }, pred: (s: TopologySnapshot) => boolean, ms: number): Promise<number> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    if (pred(svc.snapshot())) { resolve(0); return; }
+    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`not within ${ms} ms: ${JSON.stringify(svc.snapshot().nodes.map((n) => [n.name, n.state, n.containers.length]))}`)); }, ms);
+    const sub = svc.onDidChange((s) => { if (pred(s)) { clearTimeout(timer); sub.dispose(); resolve(Date.now() - t0); } });
+  });
+}
+
+describe('TopologyService with a fake node over SSH', () => {
+  let dir = '';
+  let fake: FakeDockerNode;
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnl-topology-'));
+    fake = new FakeDockerNode(dir, PW);
+    fake.networks = load('node2-networks.json');
+    fake.containers = load('node2-containers.json');
+    await fake.start();
+  });
+  after(() => {
+    fake.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('snapshots an online node, keeps an unreachable one offline with its error, and follows events (debounced)', async () => {
+    const live = fake.node('live');
+    const dead = { ...fake.node('dead'), port: 1 };
+    const svc = createTopologyService({
+      nodes: [live, dead], secrets: { getSecret: () => Promise.resolve(PW) }, fullResyncMs: 0, debounceMs: 100,
+      reconnect: { initialDelayMs: 60_000 },
+    });
+    try {
+      await svc.connect();
+      const s = svc.snapshot();
+      assert.deepEqual(s.nodes.map((n) => [n.name, n.state]), [['live', 'online'], ['dead', 'offline']]);
+      assert.equal(s.nodes[1]!.error?.code, 'Unreachable');
+      assert.match(s.nodes[1]!.error!.message, /127\.0\.0\.1:1\b/);
+      assert.deepEqual(s.nodes[0]!.containers.map((c) => c.name), ['test2', 'web']);
+      assert.equal(s.nodes[0]!.dockerVersion, '20.10.24');
+      assert.equal(s.nodes[0]!.transport, 'streamlocal');
+      assert.deepEqual(s.multiHostNetworks.map((n) => n.name), ['my-overlay']);
+
+      for (let i = 0; i < 50 && fake.eventFollowers === 0; i++) { await new Promise((r) => setTimeout(r, 20)); }
+      assert.equal(fake.eventFollowers, 1, 'one docker events stream per online node');
+
+      // a burst of events → one resync after ~100 ms showing the new container
+      const before = fake.requests;
+      const extra = { ...(load('node2-containers.json')[0] as Record<string, unknown>), Id: '99'.repeat(32), Names: ['/burst'] };
+      fake.containers = [...fake.containers, extra];
+      for (let i = 0; i < 10; i++) { fake.emit({ Type: 'container', Action: 'start', Actor: { ID: '99'.repeat(32), Attributes: { name: 'burst' } }, timeNano: Date.now() * 1e6 }); }
+      const ms = await waitFor(svc, (x) => x.nodes[0]!.containers.some((c) => c.name === 'burst'), 1000);
+      assert.ok(ms >= 90, `debounced (${ms} ms)`);
+      await new Promise((r) => setTimeout(r, 250));
+      assert.ok(fake.requests - before <= 4, `one resync (2 list calls) for the burst, saw ${fake.requests - before} requests`);
+      // irrelevant events do not resync
+      const quiet = fake.requests;
+      fake.emit({ Type: 'container', Action: 'exec_start: sh', Actor: { ID: 'x', Attributes: {} } });
+      fake.emit({ Type: 'image', Action: 'pull', Actor: { ID: 'busybox', Attributes: {} } });
+      await new Promise((r) => setTimeout(r, 250));
+      assert.equal(fake.requests, quiet);
+      // removal
+      fake.containers = fake.containers.filter((c) => c !== extra);
+      fake.emit({ Type: 'container', Action: 'destroy', Actor: { ID: '99'.repeat(32), Attributes: { name: 'burst' } } });
+      await waitFor(svc, (x) => !x.nodes[0]!.containers.some((c) => c.name === 'burst'), 1000);
+
+      // shells share the same session
+      const shell = await svc.shell('live');
+      assert.equal(shell.node, 'live');
+      await svc.disconnect('live');
+      assert.equal(svc.snapshot().nodes[0]!.state, 'disconnected');
+      for (let i = 0; i < 50 && fake.eventFollowers > 0; i++) { await new Promise((r) => setTimeout(r, 20)); }
+      assert.equal(fake.eventFollowers, 0, 'disconnect closes the event stream');
+    } finally {
+      svc.dispose();
+    }
+  });
+});
