@@ -86,7 +86,7 @@ export function isMountPoint(dir: string): boolean {
 /** Packages the lab needs, by Debian package name. */
 export const labPackages: readonly string[] = [
   'docker.io', 'etcd-server', 'etcd-client', 'openssh-server', 'openssh-client', 'busybox-static', 'debootstrap',
-  'iproute2', 'curl', 'iptables', 'util-linux', 'tar',
+  'iproute2', 'curl', 'iptables', 'util-linux', 'tar', 'debian-archive-keyring',
 ];
 
 /** Which of `pkgs` dpkg does not list as installed. */
