@@ -47,7 +47,7 @@ describe('TopologyService with a fake node over SSH', () => {
       const s = svc.snapshot();
       assert.deepEqual(s.nodes.map((n) => [n.name, n.state]), [['live', 'online'], ['dead', 'offline']]);
       assert.equal(s.nodes[1]!.error?.code, 'Unreachable');
-      assert.match(s.nodes[1]!.error!.message, /127\.0\.0\.1:1\b/);
+      assert.match(s.nodes[1]!.error.message, /127\.0\.0\.1:1\b/);
       assert.deepEqual(s.nodes[0]!.containers.map((c) => c.name), ['test2', 'web']);
       assert.equal(s.nodes[0]!.dockerVersion, '20.10.24');
       assert.equal(s.nodes[0]!.transport, 'streamlocal');
