@@ -1,6 +1,69 @@
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import { diagnoseText } from '../../core/diagnostics/matcher';
+import type { Finding } from '../../core/diagnostics/ruleTypes';
+import { registerCommand } from '../commands/registry';
+import { DiagnosticsCodeActions, DiagnosticsHover, resolveRef } from './codeActions';
+import { diagnosticsCommandIds } from './diagnosticsCommandIds';
+import { DiagnosticStore } from './diagnosticStore';
+import { ExplainDocuments, explainScheme } from './explainDocument';
+import { fixCommandLines, getFixRunner } from './fixRunner';
+import { LintController } from './lintController';
 
-/** Registers the diagnostics part of the extension (views, commands, providers). */
-export function registerDiagnostics(_context: vscode.ExtensionContext, _log: vscode.LogOutputChannel): void {
-  // filled in by the diagnostics feature
+/** Registers the diagnostics part of the extension: linter diagnostics, hovers, code actions and commands. */
+export function registerDiagnostics(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
+  const store = new DiagnosticStore();
+  const explain = new ExplainDocuments();
+  context.subscriptions.push(store, explain, new LintController(store));
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(explainScheme, explain));
+  const selector: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: 'vscode-userdata' }];
+  context.subscriptions.push(
+    vscode.languages.registerCodeActionsProvider(selector, new DiagnosticsCodeActions(store), { providedCodeActionKinds: DiagnosticsCodeActions.kinds }),
+    vscode.languages.registerHoverProvider(selector, new DiagnosticsHover(store)),
+  );
+
+  registerCommand(context, log, diagnosticsCommandIds.diagnosticsDiagnoseText, (): Finding[] => {
+    const editor = vscode.window.activeTextEditor;
+    if (editor === undefined) {
+      void vscode.window.showInformationMessage('Open the output or log to diagnose in an editor first.');
+      return [];
+    }
+    const sel = editor.selection;
+    const useSelection = !sel.isEmpty;
+    const text = useSelection ? editor.document.getText(new vscode.Range(sel.start.line, 0, sel.end.line, editor.document.lineAt(sel.end.line).text.length)) : editor.document.getText();
+    const offset = useSelection ? sel.start.line : 0;
+    const findings = diagnoseText(text);
+    store.setRuntime(editor.document, findings, offset);
+    log.info(`diagnose: ${findings.length} finding(s) in ${editor.document.uri.toString()}`);
+    if (findings.length === 0) {
+      void vscode.window.showInformationMessage('No known Docker or etcd problem found in this text.');
+    } else {
+      void vscode.window.showInformationMessage(`${findings.length} known problem(s) found; see the Problems panel.`, 'Show Problems').then((c) => {
+        if (c === 'Show Problems') { void vscode.commands.executeCommand('workbench.actions.view.problems'); }
+      });
+    }
+    return findings;
+  });
+
+  registerCommand(context, log, diagnosticsCommandIds.diagnosticsExplain, async (ref: unknown) => {
+    const s = resolveRef(store, ref);
+    if (s === undefined) { void vscode.window.showInformationMessage('That finding is gone (the document changed).'); return undefined; }
+    return (await explain.open(s)).toString();
+  });
+
+  registerCommand(context, log, diagnosticsCommandIds.diagnosticsApplyFix, async (ref: unknown) => {
+    const s = resolveRef(store, ref);
+    if (s === undefined || s.kind !== 'runtime') { void vscode.window.showInformationMessage('That finding is gone (the document changed).'); return undefined; }
+    const f = s.finding;
+    const node = f.facts['node'];
+    if (f.destructive) {
+      const preview = fixCommandLines(f.fix).slice(0, 6).join('\n');
+      const choice = await vscode.window.showWarningMessage(`Apply the fix for "${f.title}"${node === undefined ? '' : ` on ${node}`}? It removes or restarts something:\n\n${preview}`, { modal: true }, 'Apply');
+      if (choice !== 'Apply') { return undefined; }
+    }
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Applying fix: ${f.title}`, cancellable: true }, (_p, token) =>
+      getFixRunner().run({ ruleId: f.ruleId, title: f.title, fix: f.fix, destructive: f.destructive, ...(node === undefined ? {} : { node }), ...(f.fixAction === undefined ? {} : { fixAction: f.fixAction }) }, token));
+    log.info(`applyFix ${f.ruleId}: ${result.outcome}`);
+    if (result.outcome !== 'cancelled') { void vscode.window.showInformationMessage(result.message); }
+    return result;
+  });
 }

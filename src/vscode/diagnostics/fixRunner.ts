@@ -1,0 +1,63 @@
+import * as vscode from 'vscode';
+
+/** What "Apply fix" hands to a {@link FixRunner}: the diagnosed problem and its fix, facts filled. */
+export interface FixRequest {
+  /** The rule id of the finding. */
+  readonly ruleId: string;
+  /** The finding's title. */
+  readonly title: string;
+  /** Fix text: shell lines, `#` comments allowed. */
+  readonly fix: string;
+  /** The node the finding came from, when known. */
+  readonly node?: string;
+  /** A lab step/action id that applies the fix, when the rule names one. */
+  readonly fixAction?: string;
+  /** True when the fix removes or restarts something. */
+  readonly destructive: boolean;
+}
+
+/** What happened when a fix was applied. */
+export interface FixRunResult {
+  /** `ran`: executed on the node; `copied`: handed to the user (clipboard); `cancelled`. */
+  readonly outcome: 'ran' | 'copied' | 'cancelled';
+  /** One sentence for the user. */
+  readonly message: string;
+}
+
+/**
+ * Runs a fix on a node. The steps feature provides the real one (runs the commands or the named
+ * action through the lab runner) and installs it with {@link setFixRunner}; until then the
+ * clipboard runner is used. Confirmation of destructive fixes happens before the runner is called.
+ */
+export interface FixRunner {
+  run(request: FixRequest, token: vscode.CancellationToken): Promise<FixRunResult>;
+}
+
+/** The command lines of a fix text (comments and blank lines dropped). */
+export function fixCommandLines(fix: string): string[] {
+  return fix.split('\n').map((l) => l.replace(/(^|\s)#.*$/, '').trimEnd()).filter((l) => l.trim() !== '');
+}
+
+/** Default runner: copies the fix commands to the clipboard and says so. */
+export const clipboardFixRunner: FixRunner = {
+  async run(request) {
+    const lines = fixCommandLines(request.fix);
+    await vscode.env.clipboard.writeText(`${lines.join('\n')}\n`);
+    const where = request.node === undefined ? 'the node' : request.node;
+    return { outcome: 'copied', message: `Fix for "${request.title}" copied to the clipboard (${lines.length} command line(s)): paste it into a terminal on ${where}.` };
+  },
+};
+
+let current: FixRunner = clipboardFixRunner;
+
+/** Installs the runner "Apply fix" uses; returns a disposable that restores the previous one. */
+export function setFixRunner(runner: FixRunner): vscode.Disposable {
+  const previous = current;
+  current = runner;
+  return new vscode.Disposable(() => { if (current === runner) { current = previous; } });
+}
+
+/** The runner in use. */
+export function getFixRunner(): FixRunner {
+  return current;
+}
