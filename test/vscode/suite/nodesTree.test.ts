@@ -153,6 +153,48 @@ suite('Lab Nodes tree', () => {
       mine[0]?.dispose();
     });
 
+    test('an overlay network is shown once under Multi-host networks with members from both nodes', async function () {
+      const mode = (lab?.lab as { mode?: unknown } | undefined)?.mode;
+      if (mode !== 'cluster' && mode !== 'swarm') {
+        console.log(`    skipped: the lab runs in mode ${String(mode)}, which has no multi-host networks`);
+        this.skip();
+      }
+      this.timeout(90_000);
+      const node1 = lab?.nodes[0]?.name ?? 'docker-node1';
+      const shells = await t.nodeServices.shells();
+      const sh1 = await shells.shell(node1);
+      const sh2 = await shells.shell(node2);
+      const net = `${name}-ovl`;
+      try {
+        const created = await sh1.exec(`docker network create -d overlay ${mode === 'swarm' ? '--attachable ' : ''}${net}`, { timeoutMs: 30_000 });
+        assert.equal(created.code, 0, `network create failed: ${created.stderr}`);
+        for (const [sh, c] of [[sh1, `${name}-a`], [sh2, `${name}-b`]] as const) {
+          const r = await sh.exec(`docker run -d --name ${c} --network ${net} busybox sleep 600`, { timeoutMs: 30_000 });
+          assert.equal(r.code, 0, `docker run on ${sh.node} failed: ${r.stderr}`);
+        }
+        const found = await waitFor(5000, () => {
+          const group = child(t, undefined, 'Multi-host networks');
+          const item = group === undefined ? undefined : child(t, group, net);
+          if (item === undefined) { return undefined; }
+          const members = labels(t, item);
+          // the create event can show a member before start gave it its overlay address: wait for both
+          return members.length === 2 && members.every((m) => /· \d+\.\d+\.\d+\.\d+$/.test(m.description)) ? members : undefined;
+        });
+        assert.ok(found.value, `${net} not shown with 2 addressed members under Multi-host networks within 5 s`);
+        console.log(`    overlay shown with both members ${found.ms} ms after the second docker run returned`);
+        const byNode = found.value.map((m) => `${m.label} ${m.description.split(' · ')[0] ?? ''}`).sort();
+        assert.deepEqual(byNode, [`${name}-a ${node1}`, `${name}-b ${node2}`]);
+        const underNode = child(t, child(t, child(t, undefined, node2), 'Networks'), net);
+        assert.ok(underNode, `${net} not listed under ${node2}'s Networks`);
+        assert.equal(t.nodesTree.getChildren(underNode).length, 0, 'members are listed once, under Multi-host networks');
+        assert.match(t.nodesTree.getTreeItem(underNode).description as string, /multi-host/);
+      } finally {
+        await sh1.exec(`docker rm -f ${name}-a >/dev/null 2>&1; true`, { timeoutMs: 30_000 }).catch(() => undefined);
+        await sh2.exec(`docker rm -f ${name}-b >/dev/null 2>&1; true`, { timeoutMs: 30_000 }).catch(() => undefined);
+        await sh1.exec(`docker network rm ${net} >/dev/null 2>&1; true`, { timeoutMs: 30_000 }).catch(() => undefined);
+      }
+    });
+
     test('a container started on node2 appears within 1 s and disappears when removed', async function () {
       this.timeout(60_000);
       const node = child(t, undefined, node2);
