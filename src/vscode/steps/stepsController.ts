@@ -21,6 +21,8 @@ export class StepsController implements vscode.Disposable {
   readonly states: StepStateTable;
   private path: OverlayPath | undefined;
   private busy: string | undefined;
+  /** Context-key updates in order; a finished command awaits them so the walkthrough is ticked when it returns. */
+  private syncing: Promise<void> = Promise.resolve();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -31,7 +33,9 @@ export class StepsController implements vscode.Disposable {
     private readonly memento: vscode.Memento,
   ) {
     this.states = new StepStateTable((records) => { void memento.update('dockerNetLab.steps', records); });
-    this.unsubscribe = this.states.onDidChange((ids) => { void this.syncContextKeys(ids); });
+    this.unsubscribe = this.states.onDidChange((ids) => {
+      this.syncing = this.syncing.then(() => this.syncContextKeys(ids)).catch((e: unknown) => { log.warn(`setContext: ${describeError(e)}`); });
+    });
     this.path = memento.get<OverlayPath>('dockerNetLab.overlayPath');
   }
 
@@ -80,29 +84,64 @@ export class StepsController implements vscode.Disposable {
     if (!(lab instanceof Error)) { await this.syncContextKeys(stepIds(lab)); }
   }
 
+  /** The background re-check in progress, if any (a user's run stops it first). */
+  private recheck: { readonly abort: AbortController; readonly done: Promise<void> } | undefined;
+
   /**
    * Re-checks, quietly, that the steps recorded as verified still hold on the nodes (no dialogs, no
-   * focus change; output goes to the transcripts). A step whose check now fails returns to "not run".
-   * Stops at the first connection error: with unreachable nodes the recorded state stays.
+   * focus change, nothing in the step transcripts; the log gets a trace). A step whose check now fails
+   * returns to "not run". Stops at the first connection error (unreachable nodes: the recorded state
+   * stays) and as soon as the user runs a step.
    */
-  async recheckInBackground(signal: AbortSignal): Promise<void> {
-    if (!vscode.workspace.isTrusted || this.labOrError instanceof Error) { return; }
-    for (const id of stepIds(this.labOrError)) {
-      if (signal.aborted || this.busy !== undefined) { return; }
-      if (this.states.state(id) !== 'verified') { continue; }
-      try {
-        const outcome = await this.backend.runStep(id, 'verify', this.listenerFor(id, false), signal);
-        if (outcome.status === 'failed') { this.states.set(id, 'notRun', `No longer verified on the nodes: ${outcome.message ?? 'a check failed'}`); }
-      } catch (e) {
-        this.log.info(`Background re-check stopped at ${id}: ${describeError(e)}`);
-        return;
+  recheckInBackground(signal: AbortSignal): Promise<void> {
+    if (!vscode.workspace.isTrusted || this.labOrError instanceof Error || this.recheck !== undefined) { return Promise.resolve(); }
+    const lab = this.labOrError;
+    const abort = new AbortController();
+    const onOuter = (): void => { abort.abort(); };
+    signal.addEventListener('abort', onOuter, { once: true });
+    const quiet: StepRunListener = {
+      onCommand: (node, command) => { this.log.trace(`re-check [${node}] $ ${command}`); },
+      onOutput: () => undefined,
+      onMessage: (text) => { this.log.trace(`re-check ${text}`); },
+    };
+    const done = (async () => {
+      for (const id of stepIds(lab)) {
+        if (abort.signal.aborted || this.busy !== undefined) { return; }
+        if (this.states.state(id) !== 'verified') { continue; }
+        try {
+          const outcome = await this.backend.runStep(id, 'verify', quiet, abort.signal);
+          if (abort.signal.aborted) { return; }
+          if (outcome.status === 'failed') { this.states.set(id, 'notRun', `No longer verified on the nodes: ${outcome.message ?? 'a check failed'}`); }
+        } catch (e) {
+          this.log.info(`Background re-check stopped at ${id}: ${describeError(e)}`);
+          return;
+        }
       }
-    }
+    })().finally(() => {
+      signal.removeEventListener('abort', onOuter);
+      this.recheck = undefined;
+    });
+    this.recheck = { abort, done };
+    return done;
   }
+
+  /** Stops the background re-check and waits until it let go of the runner. */
+  private async stopRecheck(): Promise<void> {
+    const r = this.recheck;
+    if (r === undefined) { return; }
+    r.abort.abort();
+    await r.done;
+  }
+
+  /** The value last given to each `dockerNetLab.step.*` context key (VS Code has no API to read them back). */
+  readonly contextKeyValues = new Map<string, boolean>();
 
   private async syncContextKeys(ids: readonly string[]): Promise<void> {
     for (const id of ids) {
-      await vscode.commands.executeCommand('setContext', stepContextKey(id), isDone(this.states.state(id)));
+      const key = stepContextKey(id);
+      const value = isDone(this.states.state(id));
+      await vscode.commands.executeCommand('setContext', key, value);
+      this.contextKeyValues.set(key, value);
     }
   }
 
@@ -161,6 +200,7 @@ export class StepsController implements vscode.Disposable {
       return 'notApplicable';
     }
     this.busy = id;
+    await this.stopRecheck();
     const before = this.states.state(id);
     try {
       this.states.set(id, 'running');
@@ -182,7 +222,9 @@ export class StepsController implements vscode.Disposable {
           sub.dispose();
         }
       });
-      return this.finish(id, step, outcome, before, options.quiet === true);
+      const state = this.finish(id, step, outcome, before, options.quiet === true);
+      await this.syncing;
+      return state;
     } catch (e) {
       if (isLabError(e, 'Cancelled')) {
         this.transcripts.line(id, '— cancelled —');
@@ -255,6 +297,7 @@ export class StepsController implements vscode.Disposable {
     if (this.busy !== undefined) { void vscode.window.showInformationMessage(`Step "${this.busy}" is still running.`); return; }
     this.busy = 'reset';
     try {
+      await this.stopRecheck();
       this.transcripts.begin('reset', 'Reset the lab');
       const done = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Resetting the lab', cancellable: true }, async (_p, token) => {
         const ac = new AbortController();
