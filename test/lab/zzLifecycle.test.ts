@@ -121,6 +121,18 @@ describe('local lab lifecycle (down, up twice, daemons killed from outside)', { 
     assert.deepEqual(leftovers(watched, ipt), []);
   });
 
+  it('up after every lab process was SIGKILLed (stale namespaces and pidfiles) cleans up and comes back', () => {
+    assert.equal(lab('up').code, 0);
+    const watched = [...pidfilePids(), ...netnsPids()];
+    for (const p of watched) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+    assert.notEqual(labNetns().length, 0, 'namespaces stay behind after the processes died');
+    const r = lab('up');
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /earlier lab session/);
+    assert.equal(lab('status').code, 0);
+    assert.deepEqual(watched.filter(alive), []);
+  });
+
   it('a half-failed up (anchors only) is cleaned by down', () => {
     // simulate an up that died after creating the network: bring up, then kill every daemon but the anchors
     assert.equal(lab('up').code, 0);
