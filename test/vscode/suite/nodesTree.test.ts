@@ -77,6 +77,34 @@ suite('Lab Nodes tree', () => {
     assert.ok(gone.value, 'the settings node did not go away after restoring the setting');
   });
 
+  test('a node that cannot be reached shows the error as an item under it with a fix command, not a pop-up', async function () {
+    this.timeout(30_000);
+    const t = await api();
+    const config = vscode.workspace.getConfiguration();
+    const before = config.inspect('dockerNetLab.nodes')?.globalValue;
+    const node = 'closed-port';
+    try {
+      // 127.0.0.1 port 9 (discard): nothing listens there on these machines, so the connection is refused
+      await config.update('dockerNetLab.nodes', [{ name: node, host: '127.0.0.1', port: 9, user: 'root', auth: 'agent' }], vscode.ConfigurationTarget.Global);
+      await waitFor(3000, () => (labels(t).some((x) => x.label === node) ? true : undefined));
+      await t.nodeServices.connect(node);
+      const { value } = await waitFor(10_000, () => {
+        const n = child(t, undefined, node);
+        return n === undefined ? undefined : labels(t, n)[0];
+      });
+      assert.ok(value, `no error item under ${node}; state ${JSON.stringify(t.nodeServices.snapshot().nodes.find((n) => n.name === node))}`);
+      assert.match(value.label, /^(Unreachable — Retry|Authentication failed — Edit node)$/);
+      const item = t.nodesTree.getTreeItem(value.element);
+      assert.ok(['dockerNetLab.node.connect', 'dockerNetLab.node.edit'].includes(item.command?.command ?? ''), item.command?.command);
+      assert.deepEqual(item.command?.arguments, [node]);
+      const nodeItem = t.nodesTree.getTreeItem(child(t, undefined, node)!);
+      assert.match(String(nodeItem.description), /127\.0\.0\.1 · (offline|error)/);
+    } finally {
+      await t.nodeServices.disconnect(node).catch(() => undefined);
+      await config.update('dockerNetLab.nodes', before, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   suite('against the local lab', function () {
     const lab = readLab();
     let t: NodesTestApi;
