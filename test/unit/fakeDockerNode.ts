@@ -23,6 +23,7 @@ export class FakeDockerNode {
   private readonly api: http.Server;
   private readonly ssh: Server;
   private port = 0;
+  private readonly clients = new Set<Connection>();
   private hostBlob = Buffer.alloc(0);
 
   constructor(private readonly dir: string, readonly password: string) {
@@ -32,6 +33,8 @@ export class FakeDockerNode {
     this.hostBlob = Buffer.from(fs.readFileSync(`${keyFile}.pub`, 'utf8').split(' ')[1]!, 'base64');
     this.api = http.createServer((req, res) => this.serve(req, res));
     this.ssh = new Server({ hostKeys: [fs.readFileSync(keyFile)] }, (client: Connection) => {
+      this.clients.add(client);
+      client.on('close', () => this.clients.delete(client));
       client.on('authentication', (ctx) => { if (ctx.method === 'password' && ctx.password === this.password) { ctx.accept(); } else { ctx.reject(['password']); } });
       client.on('ready', () => {
         client.on('openssh.streamlocal', (accept, reject, info) => {
@@ -83,6 +86,11 @@ export class FakeDockerNode {
   /** A node config pointing at this fake (pinned host key, password auth). */
   node(name: string): NodeConfig {
     return { name, host: '127.0.0.1', port: this.port, user: 'root', auth: 'password', hostKeyFingerprints: [fingerprintOfKey(this.hostBlob)] };
+  }
+
+  /** Drops every SSH connection (as a network outage or an sshd restart would). */
+  dropConnections(): void {
+    for (const c of this.clients) { c.end(); }
   }
 
   /** Stops both servers. */

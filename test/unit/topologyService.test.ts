@@ -87,4 +87,28 @@ describe('TopologyService with a fake node over SSH', () => {
       svc.dispose();
     }
   });
+
+  it('marks a dropped node offline and brings it back online by itself (backoff reconnect)', async () => {
+    const svc = createTopologyService({
+      nodes: [fake.node('flaky')], secrets: { getSecret: () => Promise.resolve(PW) }, fullResyncMs: 0,
+      reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+    });
+    try {
+      await svc.connect();
+      assert.equal(svc.snapshot().nodes[0]!.state, 'online');
+      const states: string[] = [];
+      const sub = svc.onDidChange((s) => { const st = s.nodes[0]!.state; if (states.at(-1) !== st) { states.push(st); } });
+      fake.dropConnections();
+      await waitFor(svc, (s) => s.nodes[0]!.state === 'offline', 2000);
+      assert.equal(svc.snapshot().nodes[0]!.error?.code, 'Disconnected');
+      assert.ok(svc.snapshot().nodes[0]!.containers.length > 0, 'last known containers are kept while offline');
+      await waitFor(svc, (s) => s.nodes[0]!.state === 'online' && s.nodes[0]!.error === undefined, 3000);
+      sub.dispose();
+      assert.deepEqual(states.filter((x) => x !== 'connecting'), ['offline', 'online']);
+      for (let i = 0; i < 50 && fake.eventFollowers === 0; i++) { await new Promise((r) => setTimeout(r, 20)); }
+      assert.equal(fake.eventFollowers, 1, 'events followed again after the reconnect');
+    } finally {
+      svc.dispose();
+    }
+  });
 });

@@ -417,8 +417,12 @@ export class NodeSession implements RemoteShell {
     }
     stream.on('data', (d: Buffer) => { const s = outDec.write(d); if (s !== '') { stdout += s; options.onStdout?.(s); } });
     stream.stderr.on('data', (d: Buffer) => { const s = redact(errDec.write(d)); if (s !== '') { stderr += s; options.onStderr?.(s); } });
-    stream.on('exit', (c: number | null, s?: string) => { code = c; if (typeof s === 'string') { sig = s; } });
-    stream.on('close', () => finish());
+    let exited = false;
+    stream.on('exit', (c: number | null, s?: string) => { exited = true; code = c; if (typeof s === 'string') { sig = s; } });
+    stream.on('close', () => {
+      if (exited || this.client !== undefined) { finish(); return; }
+      finish(new LabError('Disconnected', `The connection to ${this.node} was lost while a command was running.`, { node: this.node }));
+    });
     stream.on('error', (e: Error) => finish(new LabError('Disconnected', `The command channel on ${this.node} failed: ${redact(e.message)}.`, { node: this.node, cause: e })));
     if (stdinPrefix !== '' || options.stdin !== undefined) { stream.write(stdinPrefix + (options.stdin ?? '')); }
     stream.end();
