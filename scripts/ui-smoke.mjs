@@ -64,6 +64,22 @@ const CHECKS = [
       await shot('ui-smoke-sidebar.png', sidebar);
     },
   },
+  {
+    // walkthrough: `workbench.action.openWalkthrough` with docker-network-lab.docker-network-lab#dockerNetLab.tutorial
+    name: 'the guided-lab walkthrough opens with its steps and the first step\'s page',
+    async run({ page, runCommand, shot }) {
+      await runCommand('Docker Network Lab: Open the Guided Lab Walkthrough');
+      const editor = page.locator('.gettingStartedContainer').first();
+      await editor.locator('.getting-started-category, .gettingStartedSlideDetails').first().waitFor({ timeout: 30_000 });
+      await editor.getByText(/Docker Networking: from port mapping to overlay networks/).first().waitFor({ timeout: 30_000 });
+      const steps = await editor.locator('.getting-started-step').allInnerTexts();
+      if (steps.length < 20) throw new Error(`the walkthrough lists ${steps.length} steps`);
+      log(`  walkthrough: ${steps.length} steps, first "${steps[0]?.split('\n')[0] ?? ''}"`);
+      await page.waitForTimeout(2500); // the step's markdown page renders in a webview
+      await page.mouse.move(5, 890);
+      await shot('ui-smoke-walkthrough.png');
+    },
+  },
 ];
 
 const t0 = Date.now();
