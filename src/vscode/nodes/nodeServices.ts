@@ -41,6 +41,8 @@ export class NodeServices implements vscode.Disposable {
   private service: TopologyService | undefined;
   private starting: Promise<TopologyService> | undefined;
   private generation = 0;
+  /** True after connect() of every node (and until disconnect() of every node): new nodes connect too. */
+  private allWanted = false;
   private readonly changeEmitter = new vscode.EventEmitter<TopologySnapshot>();
   private readonly configEmitter = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -157,11 +159,13 @@ export class NodeServices implements vscode.Disposable {
   /** Connects one node or all (never rejects for node failures: they show in the tree). */
   async connect(node?: string): Promise<void> {
     const t = await this.topology();
+    if (node === undefined) { this.allWanted = true; }
     await t.connect(node);
   }
 
   /** Disconnects one node or all (no-op when nothing was started). */
   async disconnect(node?: string): Promise<void> {
+    if (node === undefined) { this.allWanted = false; }
     await this.service?.disconnect(node);
   }
 
@@ -199,9 +203,10 @@ export class NodeServices implements vscode.Disposable {
     this.service = undefined;
     this.configEmitter.fire();
     this.changeEmitter.fire(this.snapshot());
-    if (wasStarted && vscode.workspace.isTrusted) {
-      // reconnect the nodes that were there before (new ones connect on demand)
-      const keep = merged.nodes.map((n) => n.config.name).filter((n) => oldNames.has(n));
+    if ((wasStarted || this.allWanted) && vscode.workspace.isTrusted) {
+      // reconnect the nodes that were there before; new ones too when every node was wanted
+      // (e.g. the local lab's nodes file came back after "lab down" / "lab up")
+      const keep = merged.nodes.map((n) => n.config.name).filter((n) => this.allWanted || oldNames.has(n));
       void Promise.all(keep.map((n) => this.connect(n))).catch((e: unknown) => { this.log.warn(`Reconnect after a configuration change: ${describeError(e)}`); });
     }
   }
