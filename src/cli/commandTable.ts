@@ -11,4 +11,8 @@ export const commandTable: Readonly<Record<string, () => Promise<CliCommand>>> =
   lab: async () => (await import('./commands/lab')).labCommand,
   nodes: async () => (await import('./commands/nodes')).nodesCommand,
   tree: async () => (await import('./commands/tree')).treeCommand,
+  steps: async () => (await import('./commands/steps')).stepsCommand,
+  run: async () => (await import('./commands/run')).runCommand,
+  verify: async () => (await import('./commands/verify')).verifyCommand,
+  reset: async () => (await import('./commands/reset')).resetCommand,
 };

@@ -112,19 +112,20 @@ export function loadLab(labDir: string, options: LoadLabOptions = {}): LabDefini
     clusterStoreMaxDockerMajor: number; chapters: string[]; reset: Action[];
   };
   const chapters: ChapterDefinition[] = [];
+  let schemaOk = true;
   for (const name of labFile.chapters) {
     const rel = `${base}/${name}`;
     const abs = path.join(dir, name);
     const data = readJson(abs, rel, problems);
-    if (data === undefined) { continue; }
-    if (!v.chapter(data)) { problems.push(...ajvProblems(rel, v.chapter.errors)); continue; }
+    if (data === undefined) { schemaOk = false; continue; }
+    if (!v.chapter(data)) { schemaOk = false; problems.push(...ajvProblems(rel, v.chapter.errors)); continue; }
     const ch = data as Omit<ChapterDefinition, 'file'>;
     if (`${ch.id}.json` !== name) {
       problems.push({ file: rel, pointer: '/id', message: `must equal the file name without .json ("${name.replace(/\.json$/, '')}")` });
     }
     chapters.push({ id: ch.id, title: ch.title, nodes: ch.nodes, steps: ch.steps, file: abs });
   }
-  if (problems.length === 0) { problems.push(...crossCheck(dir, base, labFile.images, chapters, labFile.reset)); }
+  if (schemaOk) { problems.push(...crossCheck(dir, base, labFile.images, chapters, labFile.reset)); }
   if (problems.length > 0) { throw new LabDefinitionError(problems); }
   return {
     id: labFile.id,

@@ -1,0 +1,290 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import type { ExecOptions, ExecResult, RemoteShell, ShellProvider } from '../../src/core/remoteShell';
+import { factsCommand } from '../../src/core/lab/labFacts';
+import { defaultLabDir, loadLab } from '../../src/core/lab/loadLab';
+import { ProgressStore } from '../../src/core/lab/progressStore';
+import type { ConfirmRequest, RunEvent } from '../../src/core/lab/stepRunner';
+import { StepRunner, unmetExpectation, valueAtPath } from '../../src/core/lab/stepRunner';
+
+const schemaFile = path.join(defaultLabDir('docker-networking', __dirname), '..', 'schema', 'lab.schema.json');
+
+/**
+ * A FAKE ShellProvider: it stands in for the node states a unit test needs (no SSH, no Docker). Each
+ * command goes to a scripted handler; the real path is exercised by the live tests in test/lab.
+ */
+class FakeShells implements ShellProvider {
+  readonly calls: { node: string; command: string; stdin?: string }[] = [];
+  constructor(private readonly handler: (node: string, command: string) => Partial<ExecResult> | Promise<Partial<ExecResult>>) {}
+  nodeNames(): readonly string[] { return ['docker-node1', 'docker-node2']; }
+  shell(node: string): Promise<RemoteShell> {
+    return Promise.resolve({
+      node,
+      exec: async (command: string, opts: ExecOptions = {}): Promise<ExecResult> => {
+        if (command !== factsCommand) { this.calls.push({ node, command, ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }) }); }
+        const r = await this.handler(node, command);
+        if (opts.signal?.aborted === true) { throw Object.assign(new Error('aborted'), { code: 'Cancelled' }); }
+        const res: ExecResult = { code: r.code ?? 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+        if (res.stdout !== '') { opts.onStdout?.(res.stdout); }
+        if (res.stderr !== '') { opts.onStderr?.(res.stderr); }
+        return res;
+      },
+    });
+  }
+  commands(node?: string): string[] { return this.calls.filter((c) => node === undefined || c.node === node).map((c) => c.command); }
+}
+
+function factsText(node: string, docker: string, labDockerd: boolean): string {
+  const ip = node === 'docker-node1' ? '10.99.0.11' : '10.99.0.12';
+  return [`hostname=${node}`, `docker=${docker}`, 'etcd=3.4.23', 'kernel=6.1.0-28-amd64', `labDockerd=${labDockerd ? 'yes' : 'no'}`,
+    'firewall=none', 'swarm=inactive', 'clusterStore=', `ips=${ip}`, '--- os-release', 'ID=debian', 'VERSION_ID="12"', 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"'].join('\n');
+}
+
+function writeLab(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-runner-'));
+  const d = path.join(dir, 'demo');
+  fs.mkdirSync(d);
+  fs.writeFileSync(path.join(d, 'payload.txt'), 'print("hi")\n');
+  fs.writeFileSync(path.join(d, 'lab.json'), JSON.stringify({
+    kind: 'lab', schemaVersion: 1, id: 'demo', title: { en: 'Demo', 'zh-cn': '演示' }, images: { busybox: 'busybox' },
+    clusterStoreMaxDockerMajor: 22, chapters: ['c1.json'], reset: [{ run: 'reset-all', on: 'both' }],
+  }));
+  const t = { en: 'T', 'zh-cn': 'T' };
+  fs.writeFileSync(path.join(d, 'c1.json'), JSON.stringify({
+    kind: 'chapter', id: 'c1', title: t, nodes: 'both', steps: [
+      {
+        id: 's-run', title: t, nodes: 'node1',
+        probe: [{ kind: 'command', run: 'probe-web' }],
+        prepare: [{ run: 'rm-web', allowFailure: true }],
+        run: [{ run: 'start-web {{images.busybox}}' }, { run: 'get-ip', capture: { name: 'webIp', type: 'ipv4' } }, { run: 'upload', stdinFile: 'payload.txt' }],
+        verify: [{ kind: 'command', run: 'check {{cap.webIp}}', expect: { stdout: '^ok$' } }, { kind: 'http', from: 'node2', url: 'http://{{node1.ip}}/', body: 'hello' }],
+        cleanup: [{ run: 'cleanup-web' }],
+      },
+      {
+        id: 's-fail', title: t, nodes: 'node1', supersededBy: ['s-later'],
+        expectFailure: { run: 'curl-refused', exitCode: 7, output: 'refused', explanation: { en: 'Nothing is published on the node.', 'zh-cn': '没有发布' } },
+        verify: [{ kind: 'command', run: 'still-unpublished' }],
+        cleanup: [{ run: 'cleanup-fail' }],
+      },
+      { id: 's-destr', title: t, nodes: 'node1', destructive: true, run: [{ run: 'danger {{self.ip}}' }], verify: [{ kind: 'command', run: 'true' }] },
+      { id: 's-variant', title: t, nodes: 'both', run: [{ run: 'lab-way', when: { labDockerd: true } }, { run: 'real-way', when: { labDockerd: false } }], verify: [] },
+      { id: 's-swarm', title: t, nodes: 'node1', when: { overlayPath: 'swarm' }, run: [{ run: 'swarm-init' }], verify: [] },
+      { id: 's-later', title: t, nodes: 'node2', prerequisites: ['s-run', 's-swarm'], run: [{ run: 'later' }], verify: [{ kind: 'command', run: 'true' }] },
+    ],
+  }));
+  return d;
+}
+
+interface Harness {
+  shells: FakeShells; runner: StepRunner; progress: ProgressStore; events: RunEvent[]; confirms: ConfirmRequest[]; state: { web: boolean; curlCode: number; ip: string };
+}
+
+function harness(opts: { docker?: string; confirm?: boolean; handler?: (node: string, cmd: string) => Partial<ExecResult> | undefined } = {}): Harness {
+  const lab = loadLab(writeLab(), { schemaFile });
+  const state = { web: false, curlCode: 7, ip: '172.17.0.2' };
+  const shells = new FakeShells((node, cmd) => {
+    const custom = opts.handler?.(node, cmd);
+    if (custom !== undefined) { return custom; }
+    if (cmd === factsCommand) { return { stdout: factsText(node, opts.docker ?? '20.10.24', node === 'docker-node1') }; }
+    if (cmd === 'probe-web') { return { code: state.web ? 0 : 1 }; }
+    if (cmd === 'rm-web') { state.web = false; return { code: 1, stderr: 'No such container' }; }
+    if (cmd === 'start-web busybox') { state.web = true; return { stdout: 'abc123\n' }; }
+    if (cmd === 'get-ip') { return { stdout: `${state.ip}\n` }; }
+    if (cmd === 'check 172.17.0.2') { return { stdout: 'ok\n' }; }
+    if (cmd.startsWith("curl -sS -m 5 -w '\\n%{http_code}' ")) { return { stdout: 'hello world\n200' }; }
+    if (cmd === 'curl-refused') { return state.curlCode === 0 ? { stdout: 'page' } : { code: state.curlCode, stderr: 'curl: (7) Failed to connect to 127.0.0.1 port 80: Connection refused' }; }
+    return { code: 0 };
+  });
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-progress-')), 'progress.json');
+  const progress = new ProgressStore(file, 'demo 10.99.0.11,10.99.0.12');
+  const events: RunEvent[] = [];
+  const confirms: ConfirmRequest[] = [];
+  const runner = new StepRunner({
+    lab, shells, progress, hosts: { 'docker-node1': '10.99.0.11', 'docker-node2': '10.99.0.12' },
+    onEvent: (e) => events.push(e),
+    confirm: (r) => { confirms.push(r); return Promise.resolve(opts.confirm ?? true); },
+    sleep: () => Promise.resolve(),
+  });
+  return { shells, runner, progress, events, confirms, state };
+}
+
+describe('step runner (scripted fake nodes)', () => {
+  it('runs prepare + run on the step\'s node, captures values, verifies (HTTP from node2) and records the pass', async () => {
+    const h = harness();
+    const r = await h.runner.runStep('s-run');
+    assert.equal(r.status, 'passed', r.message);
+    assert.deepEqual(h.shells.commands('docker-node1'), ['probe-web', 'rm-web', 'start-web busybox', 'get-ip', 'upload', 'check 172.17.0.2']);
+    assert.deepEqual(h.shells.commands('docker-node2'), ["curl -sS -m 5 -w '\\n%{http_code}' http://10.99.0.11/"]);
+    assert.equal(h.shells.calls.find((c) => c.command === 'upload')?.stdin, 'print("hi")\n');
+    assert.equal(h.progress.step('s-run')?.status, 'passed');
+    assert.equal(h.progress.progress.captures['webIp'], '172.17.0.2');
+    assert.ok(h.events.some((e) => e.type === 'command' && e.node === 'docker-node1' && e.text === 'start-web busybox'));
+    assert.ok(h.events.some((e) => e.type === 'stdout' && e.node === 'docker-node1' && e.text === 'abc123\n'));
+    assert.deepEqual(h.events.at(-1), { type: 'result', stepId: 's-run', status: 'passed', text: 'Done and verified.' });
+    const saved = JSON.parse(fs.readFileSync(h.progress.file, 'utf8'));
+    assert.equal(saved.labs['demo 10.99.0.11,10.99.0.12'].steps['s-run'].status, 'passed');
+  });
+
+  it('is idempotent: when the probe finds the state in place it only verifies', async () => {
+    const h = harness();
+    await h.runner.runStep('s-run');
+    h.shells.calls.length = 0;
+    const r = await h.runner.runStep('s-run');
+    assert.equal(r.status, 'passed');
+    assert.equal(r.alreadyInPlace, true);
+    assert.ok(!h.shells.commands().includes('start-web busybox'));
+    assert.ok(h.shells.commands().includes('check 172.17.0.2'));
+  });
+
+  it('fails a step when a command fails, naming the node and the command', async () => {
+    const h = harness({ handler: (_n, c) => (c === 'start-web busybox' ? { code: 125, stderr: 'docker: Error response from daemon: Conflict.' } : undefined) });
+    const r = await h.runner.runStep('s-run');
+    assert.equal(r.status, 'failed');
+    assert.match(r.message, /docker-node1: "start-web busybox" failed: exit code 125, expected 0 \(docker: Error response from daemon: Conflict\.\)/);
+    assert.equal(h.progress.step('s-run')?.status, 'failed');
+  });
+
+  it('refuses a captured value that is not what it claims to be (it would end up in a command)', async () => {
+    const h = harness();
+    h.state.ip = '$(reboot)';
+    const r = await h.runner.runStep('s-run');
+    assert.equal(r.status, 'failed');
+    assert.match(r.message, /not a valid ipv4/);
+    assert.ok(!h.shells.commands().some((c) => c.includes('reboot')));
+  });
+
+  it('passes an expected failure only when it fails the way described', async () => {
+    const h = harness();
+    const ok = await h.runner.runStep('s-fail');
+    assert.equal(ok.status, 'passed', ok.message);
+    assert.equal(ok.expectedFailure?.observed, true);
+    assert.ok(h.events.some((e) => e.type === 'info' && /Failed as expected: Nothing is published/.test(e.text)));
+    h.state.curlCode = 0;
+    const bad = await h.runner.runStep('s-fail');
+    assert.equal(bad.status, 'failed');
+    assert.match(bad.message, /Expected "curl-refused" to fail/);
+    h.state.curlCode = 6;
+    const other = await h.runner.runStep('s-fail');
+    assert.equal(other.status, 'failed');
+    assert.match(other.message, /exit code 6, expected 7/);
+  });
+
+  it('asks before a destructive step, listing the filled-in commands, and changes nothing when declined', async () => {
+    const no = harness({ confirm: false });
+    const r = await no.runner.runStep('s-destr');
+    assert.equal(r.status, 'cancelled');
+    assert.deepEqual(no.confirms[0]?.commands, [{ node: 'docker-node1', command: 'danger 10.99.0.11' }]);
+    assert.ok(!no.shells.commands().includes('danger 10.99.0.11'));
+    assert.equal(no.progress.step('s-destr'), undefined);
+    const yes = harness({ confirm: true });
+    assert.equal((await yes.runner.runStep('s-destr')).status, 'passed');
+    assert.ok(yes.shells.commands().includes('danger 10.99.0.11'));
+  });
+
+  it('picks command variants per node (lab-dockerd on node1 only in this fake)', async () => {
+    const h = harness();
+    await h.runner.runStep('s-variant');
+    assert.deepEqual(h.shells.commands('docker-node1'), ['lab-way']);
+    assert.deepEqual(h.shells.commands('docker-node2'), ['real-way']);
+  });
+
+  it('chooses the overlay path from the Docker version, and the learner\'s persisted choice wins', async () => {
+    const old = harness({ docker: '20.10.24' });
+    assert.equal((await old.runner.facts()).overlayPath, 'cluster-store');
+    assert.equal((await old.runner.runStep('s-swarm')).status, 'skipped');
+    const modern = harness({ docker: '26.1.5' });
+    assert.equal((await modern.runner.facts()).overlayPath, 'swarm');
+    assert.equal((await modern.runner.runStep('s-swarm')).status, 'passed');
+    old.runner.setOverlayPath('swarm');
+    const f = await old.runner.facts();
+    assert.deepEqual([f.overlayPath, f.overlayPathSource], ['swarm', 'choice']);
+    assert.equal(old.progress.progress.overlayPath, 'swarm');
+  });
+
+  it('refuses a step whose prerequisites have not passed (a prerequisite of another variant does not count)', async () => {
+    const h = harness();
+    const r = await h.runner.runStep('s-later');
+    assert.equal(r.status, 'failed');
+    assert.equal(r.message, 'Run s-run first.');
+    assert.ok(!h.shells.commands().includes('later'));
+    await h.runner.runStep('s-run');
+    assert.equal((await h.runner.runStep('s-later')).status, 'passed');
+  });
+
+  it('verify: a step whose state a later step replaced is judged by its recorded pass', async () => {
+    const h = harness();
+    await h.runner.runStep('s-fail');
+    const live = await h.runner.verifyStep('s-fail');
+    assert.equal(live.supersededBy, undefined);
+    assert.ok(h.shells.commands().includes('still-unpublished'));
+    await h.runner.runStep('s-run');
+    await h.runner.runStep('s-later');
+    h.shells.calls.length = 0;
+    const v = await h.runner.verifyStep('s-fail');
+    assert.equal(v.status, 'passed');
+    assert.equal(v.supersededBy, 's-later');
+    assert.deepEqual(h.shells.commands(), []);
+  });
+
+  it('verify fails (and records it) when the state is gone', async () => {
+    let gone = false;
+    const h = harness({ handler: (_n, c) => (gone && c === 'check 172.17.0.2' ? { stdout: 'gone\n' } : undefined) });
+    assert.equal((await h.runner.runStep('s-run')).status, 'passed');
+    assert.equal((await h.runner.verifyStep('s-run')).status, 'passed');
+    gone = true;
+    const r = await h.runner.verifyStep('s-run');
+    assert.equal(r.status, 'failed');
+    assert.match(r.message, /stdout does not match/);
+    assert.equal(h.progress.step('s-run')?.status, 'failed');
+  });
+
+  it('runAll stops at the first failure; --from starts later', async () => {
+    const h = harness({ handler: (_n, c) => (c === 'curl-refused' ? { stdout: 'served' } : undefined) });
+    const all = await h.runner.runAll();
+    assert.deepEqual(all.map((r) => [r.stepId, r.status]), [['s-run', 'passed'], ['s-fail', 'failed']]);
+    const from = await h.runner.runAll({ from: 's-destr' });
+    assert.deepEqual(from.map((r) => r.status), ['passed', 'passed', 'skipped', 'passed']);
+  });
+
+  it('cancels with the AbortSignal: status cancelled, nothing recorded', async () => {
+    const ac = new AbortController();
+    const h = harness({ handler: (_n, c) => { if (c === 'start-web busybox') { ac.abort(); } return undefined; } });
+    const r = await h.runner.runStep('s-run', { signal: ac.signal });
+    assert.equal(r.status, 'cancelled');
+    assert.equal(h.progress.step('s-run'), undefined);
+  });
+
+  it('reset asks, runs every cleanup in reverse step order then the lab reset on both nodes, and clears progress', async () => {
+    const h = harness();
+    await h.runner.runStep('s-run');
+    h.shells.calls.length = 0;
+    const r = await h.runner.reset();
+    assert.deepEqual(r, { ok: true, cancelled: false, failures: [] });
+    assert.deepEqual(h.confirms.at(-1)?.commands.map((c) => c.command), ['cleanup-fail', 'cleanup-web', 'reset-all', 'reset-all']);
+    assert.deepEqual(h.shells.calls.map((c) => `${c.node}:${c.command}`), ['docker-node1:cleanup-fail', 'docker-node1:cleanup-web', 'docker-node1:reset-all', 'docker-node2:reset-all']);
+    assert.deepEqual(h.progress.progress.steps, {});
+    assert.deepEqual(h.progress.progress.captures, {});
+    const no = harness({ confirm: false });
+    assert.equal((await no.runner.reset()).cancelled, true);
+    assert.deepEqual(no.shells.commands(), []);
+  });
+});
+
+describe('step runner helpers', () => {
+  it('checks expectations', () => {
+    assert.equal(unmetExpectation(undefined, { code: 0, stdout: '', stderr: '' }), undefined);
+    assert.match(unmetExpectation({ exitCode: 'nonzero' }, { code: 0, stdout: '', stderr: '' }) ?? '', /expected nonzero/);
+    assert.equal(unmetExpectation({ exitCode: 1, output: 'Address already in use' }, { code: 1, stdout: 'x', stderr: 'bind() failed (98: Address already in use)' }), undefined);
+    assert.match(unmetExpectation({ stdoutNot: '\\S' }, { code: 0, stdout: '80/tcp -> 0.0.0.0:80', stderr: '' }) ?? '', /matches/);
+  });
+  it('reads dotted paths of docker inspect JSON', () => {
+    const doc = { State: { Running: true }, NetworkSettings: { Networks: { 'my-overlay': { IPAddress: '10.0.0.2' } } }, HostConfig: { PortBindings: {} } };
+    assert.equal(valueAtPath(doc, 'State.Running'), 'true');
+    assert.equal(valueAtPath(doc, 'NetworkSettings.Networks.my-overlay.IPAddress'), '10.0.0.2');
+    assert.equal(valueAtPath(doc, 'HostConfig.PortBindings'), '{}');
+    assert.equal(valueAtPath(doc, 'State.Missing'), undefined);
+  });
+});
