@@ -14,7 +14,7 @@ export interface MatcherOptions {
 
 interface CompiledRules {
   readonly rules: readonly DiagnosticRule[];
-  /** One global regex: an alternation of every keyword (the prefilter). */
+  /** One global regex matching any keyword (the prefilter). */
   readonly keywordScan: RegExp;
   /** keyword → indexes of the rules that have it. */
   readonly byKeyword: ReadonlyMap<string, readonly number[]>;
@@ -24,6 +24,28 @@ const compiledCache = new WeakMap<readonly DiagnosticRule[], CompiledRules>();
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/**
+ * A regex source matching any of `words`, factored as a trie (common prefixes shared), which V8
+ * scans noticeably faster than a flat alternation of the same words.
+ */
+function trieSource(words: readonly string[]): string {
+  const groups = new Map<string, string[]>();
+  let hasEmpty = false;
+  for (const w of words) {
+    if (w === '') { hasEmpty = true; continue; }
+    const head = w.charAt(0);
+    const list = groups.get(head) ?? [];
+    list.push(w.slice(1));
+    groups.set(head, list);
+  }
+  const alternatives = [...groups].map(([head, rest]) => {
+    const tail = rest.length === 1 ? escapeRegex(rest[0] ?? '') : `(?:${trieSource(rest)})`;
+    return escapeRegex(head) + tail;
+  });
+  if (hasEmpty) { return `(?:${alternatives.join('|')})?`; }
+  return alternatives.join('|');
 }
 
 function compile(rules: readonly DiagnosticRule[]): CompiledRules {
@@ -37,8 +59,7 @@ function compile(rules: readonly DiagnosticRule[]): CompiledRules {
       byKeyword.set(k, list);
     }
   });
-  // Longest keywords first so that the alternation reports the most specific one at a position.
-  const source = [...byKeyword.keys()].sort((a, b) => b.length - a.length).map(escapeRegex).join('|');
+  const source = trieSource([...byKeyword.keys()]);
   const compiled: CompiledRules = {
     rules,
     keywordScan: new RegExp(source, 'g'),

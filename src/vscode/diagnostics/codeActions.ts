@@ -76,14 +76,11 @@ export class DiagnosticsHover implements vscode.HoverProvider {
     const md = new vscode.MarkdownString();
     for (const s of found) {
       if (s.kind === 'runtime') {
-        md.appendMarkdown(`**${s.finding.title}**\n\n`);
-        md.appendText(s.finding.cause);
-        md.appendMarkdown('\n\n');
+        md.appendMarkdown(`**${s.finding.title}**\n\n${s.finding.cause}\n\n`);
         md.appendCodeblock(s.finding.fix, 'sh');
       } else {
-        md.appendMarkdown(`**${s.finding.ruleId}**\n\n`);
-        md.appendText(s.finding.message);
-        md.appendMarkdown('\n\n');
+        // Lint messages are written as Markdown (inline code in backticks).
+        md.appendMarkdown(`**${s.finding.ruleId}**\n\n${s.finding.message}\n\n`);
       }
     }
     return new vscode.Hover(md, found[0]?.diagnostic.range);
