@@ -335,7 +335,8 @@ export function presentationOf(s: NodesViewState, e: NodesElement): NodesItemVie
         id, label: net.name, description: networkDescription(merged ?? net, multi), tooltip: networkTooltip(merged ?? net, multi),
         icon: multi ? { id: 'globe', color: 'charts.blue' } : { id: 'symbol-interface' },
         contextValue: multi ? 'network.multiHost' : 'network',
-        collapsible: leaf || net.members.length === 0 ? 'none' : (e.node === undefined ? 'expanded' : 'collapsed'),
+        // a multi-host network is expanded even while empty: VS Code keeps a "none" item collapsed once members arrive
+        collapsible: leaf ? 'none' : e.node === undefined ? 'expanded' : net.members.length === 0 ? 'none' : 'collapsed',
       };
     }
     case 'member': {
