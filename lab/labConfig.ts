@@ -10,13 +10,13 @@ import { dockerTcpPort, etcdClientPort, etcdPeerPort, labHostIp, labModes, labNo
 
 /** A parsed `lab` command line. */
 export type LabArgs =
-  | { readonly action: 'up'; readonly mode: LabMode; readonly modeGiven: boolean }
+  | { readonly action: 'up'; readonly mode: LabMode; readonly modeGiven: boolean; readonly profile?: 'legacy' | 'modern' | 'mixed' }
   | { readonly action: 'down'; readonly purge: boolean }
   | { readonly action: 'status'; readonly json: boolean };
 
 /** Usage text of `docker-net-lab lab`. */
 export const labUsage = [
-  'usage: docker-net-lab lab up [--mode cluster|swarm|plain]',
+  'usage: docker-net-lab lab up [--mode cluster|swarm|plain] [--profile legacy|modern|mixed]',
   '       docker-net-lab lab status [--json]',
   '       docker-net-lab lab down [--purge]',
 ].join('\n');
@@ -31,7 +31,7 @@ export function parseLabArgs(args: readonly string[]): LabArgs {
   let values: Record<string, unknown>;
   try {
     const options: ParseArgsConfig['options'] = action === 'up'
-      ? { mode: { type: 'string' } }
+      ? { mode: { type: 'string' }, profile: { type: 'string' } }
       : action === 'down'
         ? { purge: { type: 'boolean' } }
         : { json: { type: 'boolean' } };
@@ -42,11 +42,16 @@ export function parseLabArgs(args: readonly string[]): LabArgs {
   switch (action) {
     case 'up': {
       const mode = values['mode'];
-      if (mode === undefined) { return { action, mode: 'cluster', modeGiven: false }; }
+      const profile = values['profile'];
+      if (profile !== undefined && (typeof profile !== 'string' || !['legacy', 'modern', 'mixed'].includes(profile))) {
+        throw bad(`Unknown profile "${typeof profile === 'string' ? profile : ''}": use legacy, modern or mixed.`);
+      }
+      const prof = profile === undefined ? {} : { profile: profile as 'legacy' | 'modern' | 'mixed' };
+      if (mode === undefined) { return { action, mode: 'cluster', modeGiven: false, ...prof }; }
       if (typeof mode !== 'string' || !(labModes as readonly string[]).includes(mode)) {
         throw bad(`Unknown mode "${typeof mode === 'string' ? mode : ''}": use cluster, swarm or plain.`);
       }
-      return { action, mode: mode as LabMode, modeGiven: true };
+      return { action, mode: mode as LabMode, modeGiven: true, ...prof };
     }
     case 'down': return { action, purge: values['purge'] === true };
     case 'status': return { action, json: values['json'] === true };

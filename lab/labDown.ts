@@ -4,6 +4,7 @@ import { labHostVeth, labNodes, labSwitchNs, nodePaths } from './labLayout';
 import { isMountPoint, labNetnsPresent, linkExists, listNetns, mountsUnder, netnsPids, readLabState, writeLabState } from './labHost';
 import { stopNode } from './labNodeControl';
 import { run, terminate } from './labProc';
+import { purgeModernState } from './modernNode';
 
 /** Options of {@link labDown}. */
 export interface DownOptions {
@@ -82,6 +83,7 @@ export async function labDown(paths: LabPaths, opts: DownOptions, log: (line: st
       for (const n of labNodes) {
         const np = nodePaths(paths, n);
         for (const d of [np.dockerData, np.etcdData, np.logDir]) { fs.rmSync(d, { recursive: true, force: true }); }
+        purgeModernState(np);
       }
       fs.rmSync(paths.buildDir, { recursive: true, force: true });
       return Promise.resolve();

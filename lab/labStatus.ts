@@ -4,6 +4,8 @@ import { dockerTcpPort, etcdClientPort, labNodes, nodePaths } from './labLayout'
 import { modeFromFlagsText } from './labConfig';
 import { daemonPrograms } from './labNodeControl';
 import { httpGet, pidIs, readPid, tcpBanner } from './labProc';
+import type { LabProfile, NodeKind } from './labProfiles';
+import { nodeKind, readLabProfile, userspaceOf } from './labProfiles';
 
 /** State of one daemon on a node. */
 export interface DaemonStatus {
@@ -23,12 +25,16 @@ export interface NodeStatus {
   readonly dockerd: DaemonStatus;
   /** cluster (etcd cluster store flags), swarm (swarm active), plain, or unknown when dockerd is down. */
   readonly mode: LabMode | 'unknown';
+  /** legacy (host binaries) or modern (Debian trixie rootfs), from the profile of the last `up`. */
+  readonly kind?: NodeKind;
 }
 
 /** State of the whole lab. */
 export interface LabStatus {
   readonly up: boolean;
   readonly nodes: readonly NodeStatus[];
+  /** Profile of the last `up` (legacy, modern or mixed). */
+  readonly profile?: LabProfile;
 }
 
 function alivePid(file: string, progs: readonly string[]): number | null {
@@ -75,19 +81,21 @@ export async function nodeStatus(node: LabNode, paths: LabPaths): Promise<NodeSt
 
 /** Probes both nodes. `up` is true when every daemon on every node answers. */
 export async function labStatus(paths: LabPaths): Promise<LabStatus> {
-  const nodes = await Promise.all(labNodes.map((n) => nodeStatus(n, paths)));
-  return { up: nodes.every((n) => n.sshd.up && n.etcd.up && n.dockerd.up), nodes };
+  const profile = readLabProfile(paths);
+  const nodes = await Promise.all(labNodes.map(async (n) => ({ ...(await nodeStatus(n, paths)), kind: nodeKind(profile, n) })));
+  return { up: nodes.every((n) => n.sshd.up && n.etcd.up && n.dockerd.up), nodes, profile };
 }
 
 /** Human-readable status lines. */
 export function formatStatus(s: LabStatus): string {
   const d = (x: DaemonStatus): string => (x.up ? `up (pid ${x.pid ?? '?'})` : x.pid === null ? 'down' : `not answering (pid ${x.pid})`);
   const lines = s.nodes.map((n) => [
-    `${n.name}  ${n.address}  mode ${n.mode}`,
+    `${n.name}  ${n.address}  mode ${n.mode}${n.kind === undefined ? '' : `  ${n.kind} (${userspaceOf(n.kind)})`}`,
     `  sshd     ${d(n.sshd)}`,
     `  etcd     ${d(n.etcd)}${n.etcd.version === undefined ? '' : `  etcd ${n.etcd.version}`}`,
     `  dockerd  ${d(n.dockerd)}${n.dockerd.version === undefined ? '' : `  Docker ${n.dockerd.version}`}`,
   ].join('\n'));
+  if (s.profile !== undefined) { lines.unshift(`profile ${s.profile}`); }
   lines.push(s.up ? 'lab is up' : 'lab is NOT fully up (run "docker-net-lab lab up" to start or repair it)');
   return `${lines.join('\n')}\n`;
 }

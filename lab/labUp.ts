@@ -11,12 +11,18 @@ import { anchorPid, dropStalePidfiles, ensureDockerd, ensureEtcd, ensureSshd, et
 import { labDown } from './labDown';
 import { labStatus } from './labStatus';
 import { runOk, waitFor } from './labProc';
+import type { LabProfile } from './labProfiles';
+import { etcdPlan, nodeKind, planProfile, profileNeedsModernRootfs, withProfileFacts, writeLabProfile } from './labProfiles';
+import { ensureModernRootfs } from './modernRootfs';
+import { nodeVersionFacts, startModernAnchor, writeModernAnchorScript } from './modernNode';
 
 /** Options of {@link labUp}. */
 export interface UpOptions {
   readonly mode: LabMode;
   /** The mode was given explicitly: a running lab switches to it. */
   readonly modeGiven: boolean;
+  /** Node userspace (lab/labProfiles.ts); default: the running lab's, else legacy. */
+  readonly profile?: LabProfile;
 }
 
 /** Timings and outcome of `up`. */
@@ -26,6 +32,7 @@ export interface UpReport {
   readonly phases: readonly { readonly name: string; readonly ms: number }[];
   readonly totalMs: number;
   readonly mode: LabMode;
+  readonly profile: LabProfile;
 }
 
 async function ip(args: readonly string[]): Promise<void> {
@@ -101,7 +108,7 @@ function savedMode(paths: LabPaths): LabMode | undefined {
  * file and known_hosts. Stale state of an earlier session is torn down first.
  * @throws LabError `LabProvisionFailed` naming the step that failed (run `lab down` to clean up).
  */
-export async function labUp(paths: LabPaths, opts: UpOptions, log: (line: string) => void): Promise<UpReport> {
+export async function labUp(paths: LabPaths, requested: UpOptions, log: (line: string) => void): Promise<UpReport> {
   const t0 = Date.now();
   const phases: { name: string; ms: number }[] = [];
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
@@ -115,14 +122,26 @@ export async function labUp(paths: LabPaths, opts: UpOptions, log: (line: string
 
   await phase('packages', () => ensurePackages(log));
   fs.mkdirSync(paths.home, { recursive: true });
-  const wasUp = await labRunning(paths);
+  const running = await labRunning(paths);
+  const plan = planProfile(paths, running, requested.profile, requested.mode, requested.modeGiven);
+  const opts: UpOptions = { ...requested, mode: plan.mode };
+  if (plan.switching) {
+    await phase('switch profile', async () => {
+      log(`switching the running lab to profile ${plan.profile}: taking it down first (node data kept) …`);
+      await labDown(paths, { purge: false }, log);
+    });
+  }
+  const wasUp = running && !plan.switching;
   if (!wasUp && (await labRemnants(paths))) {
     await phase('clean stale state', async () => {
       log('cleaning up what an earlier lab session left behind …');
       await labDown(paths, { purge: false }, log);
     });
   }
+  // recorded before any node starts, so a repair or teardown after a half-failed up knows what runs where
+  if (!wasUp) { writeLabProfile(paths, plan.profile); }
   await phase('image cache', () => ensureImageCache(paths, log));
+  if (profileNeedsModernRootfs(plan.profile)) { await phase('modern rootfs', () => ensureModernRootfs(paths, log)); }
   await ensureClientKey(paths);
 
   const anchors = new Map<string, number>();
@@ -140,7 +159,9 @@ export async function labUp(paths: LabPaths, opts: UpOptions, log: (line: string
     for (const n of labNodes) {
       const np = await prepareNodeFiles(n, paths);
       dropStalePidfiles(np);
-      anchors.set(n.name, anchorPid(np) ?? await startAnchor(n, np, paths, anchorFile));
+      anchors.set(n.name, anchorPid(np) ?? (nodeKind(plan.profile, n) === 'modern'
+        ? await startModernAnchor(n, np, paths, writeModernAnchorScript(paths))
+        : await startAnchor(n, np, paths, anchorFile)));
     }
   });
   const anchorOf = (name: string): number => {
@@ -153,7 +174,7 @@ export async function labUp(paths: LabPaths, opts: UpOptions, log: (line: string
     await Promise.all(labNodes.map((n) => ensureSshd(n, nodePaths(paths, n), anchorOf(n.name))));
   });
   await phase('etcd', async () => {
-    for (const n of labNodes) { ensureEtcd(n, nodePaths(paths, n), anchorOf(n.name)); }
+    for (const n of labNodes) { ensureEtcd(n, nodePaths(paths, n), anchorOf(n.name), etcdPlan(plan.profile, n, nodePaths(paths, n), paths)); }
     const ok = await waitFor(async () => (await Promise.all(labNodes.map((n) => etcdHealthy(n, nodePaths(paths, n))))).every(Boolean), 60_000, 250);
     if (!ok) {
       throw new LabError('LabProvisionFailed', `etcd cluster did not become healthy within 60 s; see ${path.join(paths.home, 'nodes', '*', 'log', 'etcd.log')}.`);
@@ -183,14 +204,15 @@ export async function labUp(paths: LabPaths, opts: UpOptions, log: (line: string
     const status = await labStatus(paths);
     const first = status.nodes[0];
     const reportedMode = first !== undefined && first.mode !== 'unknown' ? first.mode : mode;
-    const file = buildLabNodesFile(paths, pubs.map(hostKeyFingerprint), {
+    const file = withProfileFacts(buildLabNodesFile(paths, pubs.map(hostKeyFingerprint), {
       mode: reportedMode,
       dockerVersion: first?.dockerd.version ?? 'unknown',
       etcdVersion: first?.etcd.version ?? 'unknown',
-    });
+    }), plan.profile, nodeVersionFacts(plan.profile, status.nodes));
     fs.writeFileSync(`${paths.nodesFile}.tmp`, formatNodesFile(file));
     fs.renameSync(`${paths.nodesFile}.tmp`, paths.nodesFile);
     writeLabState(paths, { ...readLabState(paths), mode: reportedMode });
+    writeLabProfile(paths, plan.profile);
   });
-  return { wasUp, phases, totalMs: Date.now() - t0, mode };
+  return { wasUp, phases, totalMs: Date.now() - t0, mode, profile: plan.profile };
 }

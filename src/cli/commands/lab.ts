@@ -6,12 +6,15 @@ import type { LabPaths } from '../../../lab/labLayout';
 
 type Log = (line: string) => void;
 
-async function up(paths: LabPaths, mode: 'cluster' | 'swarm' | 'plain', modeGiven: boolean, io: CliIo, log: Log): Promise<number> {
+async function up(paths: LabPaths, mode: 'cluster' | 'swarm' | 'plain', modeGiven: boolean, io: CliIo, log: Log, profile?: 'legacy' | 'modern' | 'mixed'): Promise<number> {
   const { labUp } = await import('../../../lab/labUp');
-  log(`lab up (mode ${mode}${modeGiven ? '' : ', default'}) …`);
+  const { profileSummary } = await import('../../../lab/labProfiles');
+  log(`lab up (mode ${mode}${modeGiven ? '' : ', default'}${profile === undefined ? '' : `, profile ${profile}`}) …`);
   try {
-    const r = await labUp(paths, { mode, modeGiven }, log);
+    const r = await labUp(paths, { mode, modeGiven, ...(profile === undefined ? {} : { profile }) }, log);
     log(`${r.wasUp ? 'lab was already up (checked it, repaired what was missing)' : 'lab is up'}: docker-node1 10.99.0.11, docker-node2 10.99.0.12, mode ${r.mode}`);
+    log(`profile ${r.profile}:`);
+    for (const l of profileSummary(r.profile)) { log(`  ${l}`); }
     log(`timings: ${r.phases.map((p) => `${p.name} ${p.ms} ms`).join(', ')}; total ${r.totalMs} ms`);
     log(`nodes file: ${paths.nodesFile}`);
     log(`try: ssh -i ${paths.keyFile} -o UserKnownHostsFile=${paths.knownHosts} root@10.99.0.11 docker info`);
@@ -32,8 +35,8 @@ async function down(paths: LabPaths, purge: boolean, log: Log): Promise<number> 
 
 /** `docker-net-lab lab up|down|status`: the local two-node lab (Linux, root). */
 export const labCommand: CliCommand = {
-  summary: 'the local two-node lab: up [--mode cluster|swarm|plain], status [--json], down [--purge] (Linux, root)',
-  usage: 'docker-net-lab lab up [--mode cluster|swarm|plain] | status [--json] | down [--purge]',
+  summary: 'the local two-node lab: up [--mode cluster|swarm|plain] [--profile legacy|modern|mixed], status [--json], down [--purge] (Linux, root)',
+  usage: 'docker-net-lab lab up [--mode cluster|swarm|plain] [--profile legacy|modern|mixed] | status [--json] | down [--purge]',
   async run(args, io) {
     const { parseLabArgs } = await import('../../../lab/labConfig');
     const { labPaths } = await import('../../../lab/labLayout');
@@ -57,6 +60,6 @@ export const labCommand: CliCommand = {
     // one lab command at a time: several users (and test runs) may call "lab up" at once
     return withLock(path.join(paths.home, 'lab.lock'), 30 * 60_000,
       (holder) => log(`waiting for another lab command (pid ${holder}) to finish …`),
-      () => (parsed.action === 'up' ? up(paths, parsed.mode, parsed.modeGiven, io, log) : down(paths, parsed.purge, log)));
+      () => (parsed.action === 'up' ? up(paths, parsed.mode, parsed.modeGiven, io, log, parsed.profile) : down(paths, parsed.purge, log)));
   },
 };

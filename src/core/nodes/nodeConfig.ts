@@ -29,4 +29,18 @@ export interface NodeConfig {
   readonly docker?: { readonly transport: DockerTransport; readonly tcpPort?: number };
   /** Run privileged commands with `sudo` (user is not root). */
   readonly sudo?: boolean;
+  /** What the node runs, as the local lab recorded it (informational; absent for user nodes). */
+  readonly facts?: NodeFacts;
+}
+
+/** Versions and userspace of a node, written by the local lab into its nodes file. */
+export interface NodeFacts {
+  /** `legacy` (host binaries) or `modern` (Debian trixie rootfs). */
+  readonly kind?: 'legacy' | 'modern';
+  /** Where the node's binaries come from. */
+  readonly userspace?: string;
+  /** Docker Engine version, e.g. `26.1.5+dfsg1`. */
+  readonly dockerVersion?: string;
+  /** etcd server version, e.g. `3.5.16`. */
+  readonly etcdVersion?: string;
 }

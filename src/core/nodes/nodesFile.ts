@@ -52,6 +52,16 @@ export const nodeConfigSchema = {
       },
     },
     sudo: { type: 'boolean' },
+    facts: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        kind: { enum: ['legacy', 'modern'] },
+        userspace: { type: 'string', maxLength: 200 },
+        dockerVersion: { type: 'string', maxLength: 100 },
+        etcdVersion: { type: 'string', maxLength: 100 },
+      },
+    },
   },
 } as const;
 
