@@ -110,4 +110,29 @@ suite('guided lab walkthrough', () => {
     assert.ok(row);
     assert.equal(t.stepsTree.getTreeItem(row).contextValue, 'step.verified');
   });
+
+  test('a step that fails as the tutorial expects counts as done: its own state and icon, context key set', async function () {
+    this.timeout(240_000);
+    if (!fs.existsSync(labNodesFile())) {
+      console.log(`  skipped: the local lab is not running (no ${labNodesFile()})`);
+      this.skip();
+    }
+    const { api: t } = await api();
+    const id = 'ch1-curl-host-fails';
+    if (t.getStepState('ch1-run-web') !== 'verified') {
+      assert.equal(await vscode.commands.executeCommand<string | undefined>('dockerNetLab.step.run', 'ch1-run-web'), 'verified');
+    }
+    const state = await vscode.commands.executeCommand<string | undefined>('dockerNetLab.step.run', id);
+    assert.equal(state, 'expectedFailure', t.stepsController.states.record(id)?.message ?? '');
+    assert.equal(t.stepsController.contextKeyValues.get(stepContextKey(id)), true);
+    assert.match(t.stepsController.states.record(id)?.message ?? '', /port 80/, 'the explanation of the expected failure is kept');
+    const chapter = t.stepsTree.getChildren().find((c) => c.kind === 'chapter' && c.chapter.id === 'ch1-port-mapping');
+    const row = chapter && t.stepsTree.getChildren(chapter).find((s) => s.kind === 'step' && s.step.id === id);
+    assert.ok(row);
+    const item = t.stepsTree.getTreeItem(row);
+    assert.equal(item.contextValue, 'step.expectedFailure.expectFailure');
+    assert.match(String(item.description), /failed as expected/);
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: stepOutputScheme, path: `/${id}.log` }));
+    assert.match(doc.getText(), /\[docker-node1\] \$ curl -sS -m 5 http:\/\/127\.0\.0\.1\//, doc.getText().slice(0, 1500));
+  });
 });
