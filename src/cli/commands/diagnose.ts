@@ -2,9 +2,9 @@ import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Readable } from 'node:stream';
 import { LabError } from '../../core/errors';
-import type { CliCommand } from '../cliIo';
+import type { CliCommand, CliIo } from '../cliIo';
 
-const usage = 'docker-net-lab diagnose [FILE|-] [--json] [--node NAME] [--own-ip IP] [--peer-ip IP]';
+const usage = 'docker-net-lab diagnose [FILE|-] [--json] [--node NAME] [--own-ip IP] [--peer-ip IP]\n       docker-net-lab diagnose --state [--json] [--nodes FILE] [--timeout MS]';
 
 /** `docker-net-lab diagnose`: finds the known error messages in a log or command output and explains them. */
 export const diagnoseCommand: CliCommand = {
@@ -15,10 +15,21 @@ export const diagnoseCommand: CliCommand = {
     try {
       parsed = parseArgs({
         args: [...args], allowPositionals: true, strict: true,
-        options: { json: { type: 'boolean' }, node: { type: 'string' }, 'own-ip': { type: 'string' }, 'peer-ip': { type: 'string' } },
+        options: {
+          json: { type: 'boolean' }, node: { type: 'string' }, 'own-ip': { type: 'string' }, 'peer-ip': { type: 'string' },
+          state: { type: 'boolean' }, nodes: { type: 'string' }, timeout: { type: 'string' },
+        },
       });
     } catch (e) {
       throw new LabError('InvalidInput', `${e instanceof Error ? e.message : String(e)}\nusage: ${usage}`);
+    }
+    if (parsed.values.state === true) {
+      if (parsed.positionals.length > 0) { throw new LabError('InvalidInput', `--state reads the nodes, not a file.\nusage: ${usage}`); }
+      const nodeArgs = [
+        ...(parsed.values.nodes === undefined ? [] : ['--nodes', parsed.values.nodes]),
+        ...(parsed.values.timeout === undefined ? [] : ['--timeout', parsed.values.timeout]),
+      ];
+      return runStateDiagnosis(nodeArgs, parsed.values.json === true, io);
     }
     if (parsed.positionals.length > 1) { throw new LabError('InvalidInput', `one file at most.\nusage: ${usage}`); }
     const file = parsed.positionals[0] ?? '-';
@@ -46,3 +57,32 @@ export const diagnoseCommand: CliCommand = {
     return 0;
   },
 };
+
+/** `diagnose --state`: gathers node facts over SSH and prints the state checks' findings. */
+async function runStateDiagnosis(nodeArgs: readonly string[], json: boolean, io: CliIo): Promise<number> {
+  const { cliKnownHostsFiles, cliLogger, envSecretProvider, parseNodesCliArgs } = await import('./nodes');
+  const opts = parseNodesCliArgs(nodeArgs, io);
+  const { createShellProvider } = await import('../../core/ssh/sessionPool');
+  const { checkLabState } = await import('../../core/diagnostics/stateChecks');
+  const { findingsToJson, formatFindings } = await import('../../core/diagnostics/formatFindings');
+  const pool = createShellProvider(opts.nodes, {
+    secrets: envSecretProvider(io.env), knownHostsFiles: cliKnownHostsFiles(io), logger: cliLogger(io), readyTimeoutMs: opts.timeoutMs, reconnect: false,
+  });
+  try {
+    const hosts = new Map(opts.nodes.map((n) => [n.name, n.host]));
+    const result = await checkLabState(pool, (node) => hosts.get(node), io.signal);
+    if (json) {
+      io.out(`${JSON.stringify({ nodes: result.nodes, findings: findingsToJson(result.findings) }, null, 2)}\n`);
+    } else {
+      for (const n of result.nodes) {
+        io.out(n.error === undefined
+          ? `${n.node}: Docker ${n.facts?.dockerVersion ?? '?'}, etcd ${n.facts?.etcdVersion ?? '-'}, kernel ${n.facts?.kernel ?? '?'}, hostname ${n.facts?.hostname ?? '?'}\n`
+          : `${n.node}: not reachable (${n.error.code}): ${n.error.message}\n`);
+      }
+      io.out(formatFindings(result.findings, 'lab state'));
+    }
+    return 0;
+  } finally {
+    pool.dispose();
+  }
+}

@@ -1,5 +1,8 @@
 import { coerce, gte, lt } from 'semver';
+import { describeError, isLabError } from '../errors';
+import type { ShellProvider } from '../remoteShell';
 import { fillTemplate } from './fixTemplate';
+import { gatherNodeFacts } from './nodeFacts';
 import type { NodeFacts } from './nodeFacts';
 import type { Facts, Finding, Severity } from './ruleTypes';
 
@@ -163,4 +166,36 @@ export function runStateChecks(nodes: readonly NodeFacts[], context: Facts = {})
   }
   out.push(...checkHostnames(nodes));
   return out;
+}
+
+/** Facts of one node, or why they could not be gathered. */
+export interface NodeFactsResult {
+  readonly node: string;
+  readonly facts?: NodeFacts;
+  /** The error's code and message when the node could not be asked. */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/**
+ * Gathers the facts of every node of `provider` (in parallel) and runs the state checks over the
+ * nodes that answered. Never throws for one unreachable node: it is reported in `nodes[].error`.
+ * @param addressOf the LAN address of a node (selects its underlay interface and own processes).
+ * @throws LabError `Cancelled` when `signal` is aborted.
+ */
+export async function checkLabState(
+  provider: ShellProvider,
+  addressOf: (node: string) => string | undefined,
+  signal?: AbortSignal,
+): Promise<{ nodes: NodeFactsResult[]; findings: Finding[] }> {
+  const nodes = await Promise.all(provider.nodeNames().map(async (node): Promise<NodeFactsResult> => {
+    try {
+      const shell = await provider.shell(node, signal);
+      return { node, facts: await gatherNodeFacts(shell, addressOf(node), signal) };
+    } catch (e) {
+      if (isLabError(e, 'Cancelled')) { throw e; }
+      return { node, error: { code: isLabError(e) ? e.code : 'CommandFailed', message: describeError(e) } };
+    }
+  }));
+  const facts = nodes.flatMap((n) => (n.facts === undefined ? [] : [n.facts]));
+  return { nodes, findings: runStateChecks(facts) };
 }
