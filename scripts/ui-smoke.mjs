@@ -80,6 +80,22 @@ const CHECKS = [
       await shot('ui-smoke-walkthrough.png');
     },
   },
+  {
+    name: 'the Lab Steps view lists the chapters with their steps',
+    async run({ page, openContainer, shot }) {
+      await openContainer();
+      const sidebar = page.locator('.part.sidebar');
+      const pane = sidebar.locator('.pane', { has: page.locator('.pane-header', { hasText: /Lab Steps/i }) }).first();
+      const header = pane.locator('.pane-header');
+      await header.waitFor({ timeout: 30_000 });
+      if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+      await pane.locator('.monaco-list-row', { hasText: /^1\. / }).first().waitFor({ timeout: 30_000 });
+      const rows = await pane.locator('.monaco-list-row').allInnerTexts();
+      log(`  steps view: ${JSON.stringify(rows.slice(0, 4))}`);
+      await page.mouse.move(5, 890);
+      await shot('ui-smoke-steps.png', sidebar);
+    },
+  },
 ];
 
 const t0 = Date.now();

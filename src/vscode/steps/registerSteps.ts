@@ -86,6 +86,10 @@ export function registerSteps(context: vscode.ExtensionContext, log: vscode.LogO
   registerCommand(context, log, 'dockerNetLab.lab.openWalkthrough', () =>
     vscode.commands.executeCommand('workbench.action.openWalkthrough', walkthroughFullId, false));
 
+  // The progress belongs to a set of nodes: when they change (local lab up/down, settings), restore again.
+  context.subscriptions.push(getNodeServices().onDidChangeConfiguration(() => {
+    void controller.restore().catch((e: unknown) => { log.warn(`Step states not restored: ${describeError(e)}`); });
+  }));
   // Restore first (fast, no network), then re-check verified steps quietly once the window settled.
   void controller.restore().then(() => {
     const timer = setTimeout(() => {

@@ -64,6 +64,7 @@ export class StepsController implements vscode.Disposable {
    * the workspace state; then sets every context key. Never touches the nodes.
    */
   async restore(): Promise<void> {
+    if (this.busy !== undefined) { return; }
     const saved = this.memento.get<Record<string, { state: StepState; at: number; message?: string }>>('dockerNetLab.steps') ?? {};
     let records = saved;
     try {
