@@ -209,14 +209,17 @@ function walkthroughWhen(step) {
   return undefined;
 }
 
-function descriptionText(id, summary, lang, expectedFailure) {
+function descriptionText(id, summary, lang, expectedFailure, choosePath = false) {
   const zh = lang === 'zh-cn';
   const run = `[${zh ? '运行此步骤' : 'Run this step'}](${commandUri('dockerNetLab.step.run', [id])})`;
   const verify = `[${zh ? '只验证' : 'Verify only'}](${commandUri('dockerNetLab.step.verify', [id])})`;
   const said = zh ? /失败|拒绝/.test(summary) : /\bfail|refuse/i.test(summary);
   const fail = expectedFailure && !said ? (zh ? '（这一步预期会失败。）' : ' (This step is expected to fail.)') : '';
   const lead = zh ? '已经自己执行过这些命令？' : 'Ran the commands yourself? ';
-  return `${summary}${fail}\n${run}\n${lead}${verify}`;
+  const path = choosePath
+    ? `\n${zh ? '集群存储还是 swarm？' : 'Cluster store or swarm? '}[${zh ? '选择 overlay 方式' : 'Choose the overlay path'}](command:dockerNetLab.lab.chooseOverlayPath)`
+    : '';
+  return `${summary}${fail}\n${run}\n${lead}${verify}${path}`;
 }
 
 /**
@@ -248,8 +251,10 @@ export function generate(root) {
       const chapterNo = chapters.indexOf(chapter) + 1;
       nls.en[`${stem}.title`] = `${chapterNo}.${i + 1} ${step.title.en}`;
       nls['zh-cn'][`${stem}.title`] = `${chapterNo}.${i + 1} ${step.title['zh-cn']}`;
-      nls.en[`${stem}.description`] = descriptionText(step.id, en.summary, 'en', Boolean(step.expectFailure));
-      nls['zh-cn'][`${stem}.description`] = descriptionText(step.id, zh.summary, 'zh-cn', Boolean(step.expectFailure));
+      // the first step of a chapter that has path-specific steps offers the overlay path choice
+      const choosePath = i === 0 && chapter.steps.some((s) => s.when?.overlayPath !== undefined);
+      nls.en[`${stem}.description`] = descriptionText(step.id, en.summary, 'en', Boolean(step.expectFailure), choosePath);
+      nls['zh-cn'][`${stem}.description`] = descriptionText(step.id, zh.summary, 'zh-cn', Boolean(step.expectFailure), choosePath);
       const w = {
         id: step.id,
         title: `%${stem}.title%`,

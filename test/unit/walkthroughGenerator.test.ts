@@ -1,6 +1,6 @@
 // The walkthrough generator (scripts/genWalkthrough.mjs) on a small lab written to a temp dir:
 // pages, manifest entries, nls files, package.json splicing that leaves every other byte alone.
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,8 +11,12 @@ function prose(title: string, summary: string): string {
   return `# ${title}\n\n${summary}\n\nMore text with a figure ![f](media/fig.svg).\n`;
 }
 
+const made: string[] = [];
+after(() => { for (const d of made) { fs.rmSync(d, { recursive: true, force: true }); } });
+
 function fixtureLab(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'wt-gen-'));
+  made.push(root);
   const lab = path.join(root, 'labs', 'docker-networking');
   fs.mkdirSync(path.join(lab, 'text'), { recursive: true });
   fs.writeFileSync(path.join(lab, 'lab.json'), JSON.stringify({
@@ -73,6 +77,8 @@ describe('walkthrough generator', () => {
     assert.match(g.nls['zh-cn']['walkthrough.step.c1_run.description']!, /^c1-run 的摘要。[\s\S]*运行此步骤/);
     assert.equal(g.nls.en['walkthrough.step.c1_run.title'], '1.1 Run it');
     assert.equal(g.nls['zh-cn']['walkthrough.step.c2_swarm.title'], '2.1 集群');
+    assert.match(g.nls.en['walkthrough.step.c2_swarm.description']!, /\[Choose the overlay path\]\(command:dockerNetLab\.lab\.chooseOverlayPath\)$/);
+    assert.doesNotMatch(desc, /chooseOverlayPath/, 'only chapters with path-specific steps offer the choice');
     assert.match(g.nls.en['walkthrough.step.c1_fails.description']!, /^Ask for the page on loopback\. \(This step is expected to fail\.\)/);
     assert.doesNotMatch(g.nls['zh-cn']['walkthrough.step.c1_fails.description']!, /预期会失败/, 'not repeated when the summary already says it fails');
   });
