@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -203,5 +204,25 @@ describe('NodeSession against an in-process SSH server', () => {
     assert.equal(s.nextReconnectDelayMs(), 120_000, 'second retry waits twice as long');
     s.dispose();
     await assert.rejects(s.connect(), (e: unknown) => isLabError(e, 'Cancelled'));
+  });
+
+  it('does not time out while the user reads the host-key prompt, but does when the server stays silent', async () => {
+    const slowPrompt = new NodeSession(node({ hostKeyFingerprints: undefined }), {
+      secrets: secrets(PASSWORD), knownHostsFiles: [path.join(dir, 'none')], reconnect: false, readyTimeoutMs: 300,
+      hostKeyPrompt: () => new Promise((r) => setTimeout(() => r(true), 700)),
+    });
+    try { assert.equal((await slowPrompt.exec('x')).code, 0); } finally { slowPrompt.dispose(); }
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const silentPort = (silent.address() as AddressInfo).port;
+    const s = new NodeSession(node({ port: silentPort }), { secrets: secrets(PASSWORD), reconnect: false, readyTimeoutMs: 300 });
+    const t0 = Date.now();
+    try {
+      await assert.rejects(s.connect(), (e: unknown) => isLabError(e, 'Unreachable') && e.message.includes('did not answer'));
+      assert.ok(Date.now() - t0 < 2000);
+    } finally {
+      s.dispose();
+      silent.close();
+    }
   });
 });

@@ -210,6 +210,13 @@ export class NodeSession implements RemoteShell {
       const auth = await this.authConfig();
       const { Client: SshClient } = await loadSsh2();
       const client = new SshClient();
+      // Our own handshake timer (instead of ssh2's readyTimeout) so that it can pause while the user
+      // reads the host-key prompt.
+      const readyMs = this.options.readyTimeoutMs ?? 10_000;
+      let readyTimer: NodeJS.Timeout | undefined;
+      let onReadyTimeout: () => void = () => undefined;
+      const armReadyTimer = (): void => { readyTimer = setTimeout(() => onReadyTimeout(), readyMs); };
+      const pauseReadyTimer = (): void => { if (readyTimer !== undefined) { clearTimeout(readyTimer); readyTimer = undefined; } };
       const knownHosts = readKnownHostsFiles(this.options.knownHostsFiles ?? defaultKnownHostsFiles());
       const hostVerifier = (key: Buffer, verify: (ok: boolean) => void): void => {
         presented = key;
@@ -217,6 +224,7 @@ export class NodeSession implements RemoteShell {
         if (verdict.status === 'trusted') { verify(true); return; }
         if (verdict.status !== 'unknown' || this.options.hostKeyPrompt === undefined) { verify(false); return; }
         const otherTypesKnown = verdict.otherTypesKnown;
+        pauseReadyTimer();
         this.options.hostKeyPrompt({ node: n.name, host: n.host, port: n.port, keyType: keyTypeOfBlob(key), fingerprint: fingerprintOfKey(key), otherTypesKnown })
           .then((ok) => {
             if (ok && this.options.saveAcceptedKeysTo !== undefined) {
@@ -225,15 +233,16 @@ export class NodeSession implements RemoteShell {
               }
             }
             promptRefused = !ok;
+            armReadyTimer();
             verify(ok);
-          }, () => { promptRefused = true; verify(false); });
+          }, () => { promptRefused = true; armReadyTimer(); verify(false); });
       };
       const keepaliveInterval = this.options.keepaliveIntervalMs ?? 10_000;
       const cfg: ConnectConfig = {
         host: n.host,
         port: n.port,
         username: n.user,
-        readyTimeout: this.options.readyTimeoutMs ?? 10_000,
+        readyTimeout: 0x7fffffff,
         keepaliveInterval,
         keepaliveCountMax: 3,
         hostVerifier,
@@ -247,15 +256,29 @@ export class NodeSession implements RemoteShell {
       const t0 = Date.now();
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error & { level?: string; code?: string }): void => {
+          pauseReadyTimer();
           client.removeListener('ready', onReady);
           client.end();
           reject(err);
         };
-        const onReady = (): void => { client.removeListener('error', onError); resolve(); };
+        const onReady = (): void => { pauseReadyTimer(); client.removeListener('error', onError); resolve(); };
+        onReadyTimeout = (): void => {
+          const err = Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' });
+          client.removeListener('error', onError);
+          client.removeListener('ready', onReady);
+          client.on('error', () => undefined);
+          client.destroy(); // end() would wait for a handshake that never comes
+          reject(err);
+        };
         client.once('ready', onReady);
         client.once('error', onError);
+        armReadyTimer();
         client.connect(cfg);
       });
+      if (this.stateValue === 'disposed') {
+        client.end();
+        throw new LabError('Cancelled', `The session to ${n.name} was closed while connecting.`, { node: n.name });
+      }
       this.logger.info(`ssh: ${n.name} connected in ${Date.now() - t0} ms`);
       // small request/response exchanges (Docker API calls) must not wait for Nagle's algorithm
       client.setNoDelay(true);
