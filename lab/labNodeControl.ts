@@ -5,7 +5,7 @@ import type { LabMode, LabNode, LabPaths, NodePaths } from './labLayout';
 import { dockerTcpPort, etcdClientPort, nodePaths } from './labLayout';
 import { etcdArgs, hostsFile, labDockerdScript, resolvConf, sshdConfig } from './labConfig';
 import {
-  httpGet, httpRequest, pidIs, processTable, readPid, run, runOk, signal, spawnDetached, tcpBanner, terminate, waitFor, withDescendants,
+  httpGet, httpRequest, pidIs, pidIsLabProcess, processTable, readPid, run, runOk, signal, spawnDetached, tcpBanner, terminate, waitFor, withDescendants,
 } from './labProc';
 import { netnsPids } from './labHost';
 
@@ -20,7 +20,7 @@ export const daemonPrograms = {
 /** The anchor pid of a node when the anchor is alive. */
 export function anchorPid(np: NodePaths): number | undefined {
   const pid = readPid(np.anchorPid);
-  return pidIs(pid, daemonPrograms.anchor) ? pid : undefined;
+  return pidIsLabProcess(pid, daemonPrograms.anchor) ? pid : undefined;
 }
 
 /** Argument prefix that runs a program inside a node (its net, mount and UTS namespaces). */
@@ -107,11 +107,9 @@ export async function etcdHealthy(node: LabNode, np: NodePaths): Promise<boolean
  * Starts the node's etcd member unless its process is alive (health is awaited separately).
  * @returns true when it was started.
  */
-export function ensureEtcd(node: LabNode, np: NodePaths, anchor: number,
-  plan: { readonly program: string; readonly args: readonly string[]; readonly dataDir: string } = { program: 'etcd', args: etcdArgs(node, np), dataDir: np.etcdData }): boolean {
+export function ensureEtcd(node: LabNode, np: NodePaths, anchor: number): boolean {
   if (pidIs(readPid(np.etcdPid), daemonPrograms.etcd)) { return false; }
-  fs.mkdirSync(plan.dataDir, { recursive: true, mode: 0o700 });
-  const pid = spawnDetached('nsenter', [...inNode(anchor), plan.program, ...plan.args], path.join(np.logDir, 'etcd.log'));
+  const pid = spawnDetached('nsenter', [...inNode(anchor), 'etcd', ...etcdArgs(node, np)], path.join(np.logDir, 'etcd.log'));
   fs.writeFileSync(np.etcdPid, `${pid}\n`);
   return true;
 }
@@ -210,7 +208,7 @@ export async function stopNode(node: LabNode, paths: LabPaths): Promise<StopRepo
   const np = nodePaths(paths, node);
   const stopped: string[] = [];
   const dockerd = readPid(np.dockerdPid);
-  if (pidIs(dockerd, daemonPrograms.dockerd) && dockerd !== undefined) {
+  if (pidIsLabProcess(dockerd, daemonPrograms.dockerd) && dockerd !== undefined) {
     const t0 = Date.now();
     await killContainers(node);
     await terminate([dockerd], 20_000);
@@ -218,7 +216,7 @@ export async function stopNode(node: LabNode, paths: LabPaths): Promise<StopRepo
   }
   for (const [name, file, progs] of [['etcd', np.etcdPid, daemonPrograms.etcd], ['sshd', np.sshdPid, daemonPrograms.sshd], ['anchor', np.anchorPid, daemonPrograms.anchor]] as const) {
     const pid = readPid(file);
-    if (pidIs(pid, progs) && pid !== undefined) {
+    if (pidIsLabProcess(pid, progs) && pid !== undefined) {
       const t0 = Date.now();
       await terminate([pid], 5000);
       stopped.push(`${name} ${pid} (${Date.now() - t0} ms)`);

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { lab, labUnavailable, nodeIps, nodeNames, sh, stateDir } from './labHelpers';
 
 // Runs last (file name): tears the shared lab down and brings it back as it found it.
@@ -63,15 +63,51 @@ function leftovers(watched: readonly number[], ipt: string): string[] {
   return out;
 }
 
+const lockFile = `${stateDir}/lab.lock`;
+
+/** Holds the lab's command lock for the whole test (other users' "lab up" waits), lent to our CLI children. */
+async function takeLabLock(): Promise<void> {
+  fs.mkdirSync(stateDir, { recursive: true });
+  for (let i = 0; i < 1200; i++) {
+    try {
+      fs.writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
+      process.env['DOCKER_NET_LAB_LOCK_OWNER'] = String(process.pid);
+      return;
+    } catch {
+      const holder = Number.parseInt(fs.readFileSync(lockFile, 'utf8'), 10);
+      if (!Number.isInteger(holder) || !alive(holder)) { fs.rmSync(lockFile, { force: true }); continue; }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  throw new Error('the lab lock stayed busy for 10 minutes');
+}
+
+function releaseLabLock(): void {
+  delete process.env['DOCKER_NET_LAB_LOCK_OWNER'];
+  try {
+    if (Number.parseInt(fs.readFileSync(lockFile, 'utf8'), 10) === process.pid) { fs.rmSync(lockFile, { force: true }); }
+  } catch { /* gone */ }
+}
+
 describe('local lab lifecycle (down, up twice, daemons killed from outside)', { skip }, () => {
-  const wasUp = skip === undefined && lab('status').code === 0;
-  const ipt = skip === undefined ? rootIptables() : '';
+  let wasUp = false;
+  let ipt = '';
+
+  before(async () => {
+    await takeLabLock();
+    wasUp = lab('status').code === 0;
+    ipt = rootIptables();
+  });
 
   after(() => {
+    try {
     // restore the shared lab as we found it
-    if (wasUp && lab('status').code !== 0) {
-      const r = lab('up');
-      assert.equal(r.code, 0, r.out + r.err);
+      if (wasUp && lab('status').code !== 0) {
+        const r = lab('up');
+        assert.equal(r.code, 0, r.out + r.err);
+      }
+    } finally {
+      releaseLabLock();
     }
   });
 
