@@ -103,6 +103,9 @@ export function createCoreLabBackend(
     async setOverlayPath(path: OverlayPath) {
       (await getRunner()).setOverlayPath(path);
     },
+    recordedOverlayPath() {
+      return target().store.progress.overlayPath;
+    },
     recordedProgress() {
       const { store } = target();
       const out: Record<string, { status: StepRunOutcome['status']; at: number; message?: string }> = {};

@@ -58,6 +58,8 @@ export interface LabBackend {
   overlayPath(signal: AbortSignal): Promise<OverlayPath>;
   /** Records the user's overlay path choice (persisted with the progress). */
   setOverlayPath(path: OverlayPath): Promise<void>;
+  /** The overlay path chosen for these nodes (also by the CLI), without touching the nodes. */
+  recordedOverlayPath(): OverlayPath | undefined;
   /** The recorded progress (step id → done/failed), without touching the nodes. */
   recordedProgress(): Promise<Readonly<Record<string, { readonly status: StepRunOutcome['status']; readonly at: number; readonly message?: string }>>>;
 }
