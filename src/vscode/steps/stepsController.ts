@@ -76,7 +76,7 @@ export class StepsController implements vscode.Disposable {
           if (state !== undefined) { records[id] = p.message === undefined ? { state, at: p.at } : { state, at: p.at, message: p.message }; }
         }
       }
-      this.path = this.backend.recordedOverlayPath() ?? this.path;
+      this.path = this.backend.recordedOverlayPath(); // the progress file of these nodes is the truth
     } catch (e) {
       this.log.warn(`Lab progress could not be read, using the workspace's copy: ${describeError(e)}`);
     }
