@@ -64,6 +64,13 @@ describe('NodeSession against an in-process SSH server', () => {
     server = new Server({ hostKeys: [fs.readFileSync(path.join(dir, 'host'))] }, (client: Connection) => {
       client.on('authentication', (ctx) => {
         seen.auth++;
+        if (ctx.username === 'pamuser') {
+          // a PAM-style server: password only through keyboard-interactive
+          if (ctx.method === 'keyboard-interactive') {
+            ctx.prompt([{ prompt: 'Password: ', echo: false }], (answers) => { if (answers[0] === PASSWORD) { ctx.accept(); } else { ctx.reject(); } });
+          } else { ctx.reject(['keyboard-interactive']); }
+          return;
+        }
         if (ctx.method === 'password' && ctx.username === 'learner' && ctx.password === PASSWORD) { ctx.accept(); } else { ctx.reject(['password']); }
       });
       client.on('ready', () => {
@@ -102,13 +109,15 @@ describe('NodeSession against an in-process SSH server', () => {
 
   it('refuses an unknown host key before authenticating, naming the fingerprint', async () => {
     const before = seen.auth;
-    const s = new NodeSession(node({ hostKeyFingerprints: undefined }), { secrets: secrets(PASSWORD), knownHostsFiles: [path.join(dir, 'none')], reconnect: false });
+    const asked: string[] = [];
+    const s = new NodeSession(node({ hostKeyFingerprints: undefined }), { secrets: secrets(PASSWORD, asked), knownHostsFiles: [path.join(dir, 'none')], reconnect: false });
     await assert.rejects(s.exec('greet'), (e: unknown) => {
       assert.ok(isLabError(e, 'HostKeyUnknown'));
       assert.ok(e.message.includes(fingerprintOfKey(hostBlob)));
       return true;
     });
     assert.equal(seen.auth, before, 'no authentication attempt reached the server');
+    assert.deepEqual(asked, [], 'no password was asked for an unverified host');
     s.dispose();
   });
 
@@ -193,15 +202,17 @@ describe('NodeSession against an in-process SSH server', () => {
     } finally { s.dispose(); }
   });
 
-  it('names host:port when nothing listens, and backs off exponentially between retries', async () => {
+  it('names host:port when nothing listens (without asking for the password), and backs off exponentially between retries', async () => {
     const closed = port + 1 === 65536 ? port - 1 : port + 1;
-    const s = new NodeSession(node({ port: closed }), { secrets: secrets(PASSWORD), reconnect: { initialDelayMs: 60_000, maxDelayMs: 200_000 } });
+    const asked: string[] = [];
+    const s = new NodeSession(node({ port: closed }), { secrets: secrets(PASSWORD, asked), reconnect: { initialDelayMs: 60_000, maxDelayMs: 200_000 } });
     await assert.rejects(s.connect(), (e: unknown) => {
       assert.ok(isLabError(e, 'Unreachable'));
       assert.ok(e.message.includes(`127.0.0.1:${closed}`));
       return true;
     });
     assert.equal(s.nextReconnectDelayMs(), 120_000, 'second retry waits twice as long');
+    assert.deepEqual(asked, []);
     s.dispose();
     await assert.rejects(s.connect(), (e: unknown) => isLabError(e, 'Cancelled'));
   });
@@ -224,5 +235,14 @@ describe('NodeSession against an in-process SSH server', () => {
       s.dispose();
       silent.close();
     }
+  });
+
+  it('answers keyboard-interactive password prompts when the server offers only that', async () => {
+    const asked: string[] = [];
+    const s = new NodeSession(node({ user: 'pamuser' }), { secrets: secrets(PASSWORD, asked), reconnect: false });
+    try {
+      assert.equal((await s.exec('x')).code, 0);
+      assert.deepEqual(asked, ['password']);
+    } finally { s.dispose(); }
   });
 });

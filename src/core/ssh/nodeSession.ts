@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Duplex } from 'node:stream';
 import type * as Ssh2 from 'ssh2';
-import type { Client, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, Client, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
 import { LabError, describeError, throwIfAborted } from '../errors';
 import type { Logger } from '../logger';
 import { redact, registerSecret, silentLogger } from '../logger';
@@ -153,8 +153,13 @@ export class NodeSession implements RemoteShell {
 
   private where(): string { return `${this.config.host}:${this.config.port}`; }
 
-  private async authConfig(): Promise<Partial<ConnectConfig>> {
+  /**
+   * The authentication attempts for this node, built only after the host key was accepted (so no
+   * secret is asked for, and nothing is sent, for an unknown or changed host).
+   */
+  private async authMethods(): Promise<AnyAuthMethod[]> {
     const n = this.config;
+    const username = n.user;
     const base = { node: n.name, user: n.user, host: n.host };
     if (n.auth === 'agent') {
       const sock = this.options.agentSocket ?? process.env['SSH_AUTH_SOCK'];
@@ -163,13 +168,16 @@ export class NodeSession implements RemoteShell {
           node: n.name, fix: 'Start ssh-agent and add your key (ssh-add), or configure a key file for this node.',
         });
       }
-      return { agent: sock };
+      return [{ type: 'agent', username, agent: sock }];
     }
     if (n.auth === 'password') {
       const password = await this.options.secrets?.getSecret({ kind: 'password', ...base });
       if (password === undefined) { throw new LabError('Cancelled', `No password given for ${n.user}@${n.host}.`, { node: n.name }); }
       registerSecret(password);
-      return { password, tryKeyboard: true };
+      return [
+        { type: 'password', username, password },
+        { type: 'keyboard-interactive', username, prompt: (_name, _instr, _lang, prompts, finish) => { finish(prompts.map(() => password)); } },
+      ];
     }
     const keyFile = n.keyFile ?? '';
     let data: Buffer;
@@ -182,8 +190,8 @@ export class NodeSession implements RemoteShell {
     }
     const { utils } = await loadSsh2();
     const plain = utils.parseKey(data);
-    if (!(plain instanceof Error)) { return { privateKey: data }; }
-    // Encrypted (or unreadable) key: ask for the passphrase, check it locally before connecting.
+    if (!(plain instanceof Error)) { return [{ type: 'publickey', username, key: data }]; }
+    // Encrypted (or unreadable) key: ask for the passphrase, check it locally before using it.
     for (let retry = false; ; retry = true) {
       const passphrase = await this.options.secrets?.getSecret({ kind: 'passphrase', ...base, keyFile, retry });
       if (passphrase === undefined) {
@@ -191,7 +199,7 @@ export class NodeSession implements RemoteShell {
       }
       registerSecret(passphrase);
       const parsed: ParsedKey | ParsedKey[] | Error = utils.parseKey(data, passphrase);
-      if (!(parsed instanceof Error)) { return { privateKey: data, passphrase }; }
+      if (!(parsed instanceof Error)) { return [{ type: 'publickey', username, key: data, passphrase }]; }
       if (retry) {
         throw new LabError('AuthFailed', `The passphrase for the key ${keyFile} (${n.user}@${n.host}) is wrong, or the file is not a private key.`, {
           node: n.name, fix: 'Check the passphrase, or that keyFile is an OpenSSH/PEM private key.',
@@ -206,8 +214,8 @@ export class NodeSession implements RemoteShell {
     let verdict: HostKeyVerdict | undefined;
     let presented: Buffer | undefined;
     let promptRefused = false;
+    let authError: unknown;
     try {
-      const auth = await this.authConfig();
       const { Client: SshClient } = await loadSsh2();
       const client = new SshClient();
       // Our own handshake timer (instead of ssh2's readyTimeout) so that it can pause while the user
@@ -238,6 +246,7 @@ export class NodeSession implements RemoteShell {
           }, () => { promptRefused = true; armReadyTimer(); verify(false); });
       };
       const keepaliveInterval = this.options.keepaliveIntervalMs ?? 10_000;
+      let queue: AnyAuthMethod[] | undefined;
       const cfg: ConnectConfig = {
         host: n.host,
         port: n.port,
@@ -246,12 +255,23 @@ export class NodeSession implements RemoteShell {
         keepaliveInterval,
         keepaliveCountMax: 3,
         hostVerifier,
-        ...auth,
-      };
-      if (cfg.tryKeyboard === true && typeof cfg.password === 'string') {
-        const pw = cfg.password;
-        client.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => { finish(prompts.map(() => pw)); });
-      }
+        authHandler: (methodsLeft: AuthenticationType[] | null, _partial: boolean | null, next: (m: AnyAuthMethod | false) => void): void => {
+          if (queue !== undefined) {
+            // the server refused the previous attempt: try the next method it still accepts
+            const m = queue.find((x) => methodsLeft === null || methodsLeft.includes(x.type));
+            queue = m === undefined ? [] : queue.slice(queue.indexOf(m) + 1);
+            next(m ?? false);
+            return;
+          }
+          pauseReadyTimer(); // the user may be typing a password
+          this.authMethods().then((methods) => {
+            armReadyTimer();
+            const m = methods.find((x) => methodsLeft === null || methodsLeft.includes(x.type)) ?? methods[0];
+            queue = m === undefined ? [] : methods.slice(methods.indexOf(m) + 1);
+            next(m ?? false);
+          }, (e: unknown) => { armReadyTimer(); authError = e; next(false); });
+        },
+      } as ConnectConfig;
       this.logger.debug(`ssh: connecting to ${n.user}@${this.where()} (${n.name}, auth ${n.auth})`);
       const t0 = Date.now();
       await new Promise<void>((resolve, reject) => {
@@ -289,7 +309,8 @@ export class NodeSession implements RemoteShell {
       this.setState('online');
       return client;
     } catch (e) {
-      const err = e instanceof LabError ? e : this.mapConnectError(e, verdict, presented, promptRefused);
+      const cause = authError ?? e;
+      const err = cause instanceof LabError ? cause : this.mapConnectError(cause, verdict, presented, promptRefused);
       this.logger.warn(`ssh: ${n.name}: ${redact(err.message)}`);
       this.setState('offline', err);
       if (transientCodes.has(err.code)) { this.scheduleReconnect(); }
