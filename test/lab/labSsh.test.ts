@@ -85,3 +85,31 @@ describe('lab-dockerd switches dockerd flags from an SSH session', { skip }, () 
     }
   });
 });
+
+describe('the seeded flask-redis app works on a node', { skip }, () => {
+  before(() => ensureLabUp());
+
+  it('counts hits in redis and names the serving container', () => {
+    const tag = `labtest-${process.pid}`;
+    const script = [
+      'set -e',
+      `docker network create ${tag} >/dev/null`,
+      `docker run -d --name ${tag}-redis --network ${tag} redis >/dev/null`,
+      `docker run -d --name ${tag}-flask --network ${tag} -e REDIS_HOST=${tag}-redis --hostname ${tag}-web flask-redis >/dev/null`,
+      `ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' ${tag}-flask)`,
+      'for i in $(seq 1 50); do curl -s -m 2 "http://$ip:5000/" >/dev/null && break; sleep 0.2; done',
+      'curl -s -m 3 "http://$ip:5000/"; curl -s -m 3 "http://$ip:5000/"',
+    ].join('\n');
+    try {
+      const r = ssh(nodeIps[0], script);
+      assert.equal(r.code, 0, r.out + r.err);
+      const lines = r.out.trim().split('\n');
+      assert.equal(lines.length, 2, r.out);
+      const counts = lines.map((l) => Number(/seen (\d+) times/.exec(l)?.[1]));
+      assert.equal(counts[1], (counts[0] ?? NaN) + 1, r.out);
+      assert.match(lines[0] ?? '', new RegExp(`hostname is ${tag}-web`));
+    } finally {
+      ssh(nodeIps[0], `docker rm -f ${tag}-flask ${tag}-redis >/dev/null 2>&1; docker network rm ${tag} >/dev/null 2>&1; true`);
+    }
+  });
+});
