@@ -1,4 +1,5 @@
 import { fillTemplate, groupsToFacts } from './fixTemplate';
+import { anchorKeywords } from './keywordAnchors';
 import { diagnosticRules } from './rules';
 import type { DiagnosticRule, Facts, Finding } from './ruleTypes';
 
@@ -14,10 +15,15 @@ export interface MatcherOptions {
 
 interface CompiledRules {
   readonly rules: readonly DiagnosticRule[];
-  /** One global regex matching any keyword (the prefilter). */
+  /** One global regex matching any keyword's anchored suffix (the prefilter; see keywordAnchors). */
   readonly keywordScan: RegExp;
   /** keyword → indexes of the rules that have it. */
   readonly byKeyword: ReadonlyMap<string, readonly number[]>;
+  /**
+   * Text the prefilter matched (the longest anchor at that position) → the keywords to check on
+   * the line: those whose anchor is a prefix of it (shorter anchors at the same position).
+   */
+  readonly byAnchorMatch: ReadonlyMap<string, readonly string[]>;
 }
 
 const compiledCache = new WeakMap<readonly DiagnosticRule[], CompiledRules>();
@@ -41,8 +47,12 @@ function trieSource(words: readonly string[]): string {
     groups.set(head, list);
   }
   const alternatives = [...groups].map(([head, rest]) => {
-    const tail = rest.length === 1 ? escapeRegex(rest[0] ?? '') : `(?:${trieSource(rest)})`;
-    return escapeRegex(head) + tail;
+    // Shared prefix of the group as one literal run, then branch.
+    let common = rest[0] ?? '';
+    for (const r of rest) { while (!r.startsWith(common)) { common = common.slice(0, -1); } }
+    const tails = rest.map((r) => r.slice(common.length));
+    const branch = tails.length === 1 ? escapeRegex(tails[0] ?? '') : `(?:${trieSource(tails)})`;
+    return escapeRegex(head + common) + branch;
   });
   if (hasEmpty) { return `(?:${alternatives.join('|')})?`; }
   return alternatives.join('|');
@@ -59,11 +69,18 @@ function compile(rules: readonly DiagnosticRule[]): CompiledRules {
       byKeyword.set(k, list);
     }
   });
-  const source = trieSource([...byKeyword.keys()]);
+  const keywords = [...byKeyword.keys()];
+  const anchors = anchorKeywords(keywords);
+  const distinct = [...new Set(anchors)];
+  const byAnchorMatch = new Map<string, string[]>();
+  for (const a of distinct) {
+    byAnchorMatch.set(a, keywords.filter((_k, i) => a.startsWith(anchors[i] ?? '\u0000')));
+  }
   const compiled: CompiledRules = {
     rules,
-    keywordScan: new RegExp(source, 'g'),
+    keywordScan: new RegExp(trieSource(distinct), 'g'),
     byKeyword,
+    byAnchorMatch,
   };
   compiledCache.set(rules, compiled);
   return compiled;
@@ -132,8 +149,18 @@ export class DiagnosticMatcher {
    * their count and line range may still grow; {@link findings} has the current state).
    * @throws LabError never; throws a plain Error when called after {@link end}.
    */
-  feed(chunk: string): Finding[] {
+  feed(input: string): Finding[] {
+    let chunk = input;
     if (this.ended) { throw new Error('DiagnosticMatcher.feed called after end()'); }
+    if (this.carry !== '') {
+      // Finish the carried line first, so the rest of the chunk is scanned without copying it.
+      const nl = chunk.indexOf('\n');
+      if (nl !== -1) {
+        this.process(this.carry + chunk.slice(0, nl + 1), true);
+        this.carry = '';
+        chunk = chunk.slice(nl + 1);
+      }
+    }
     const text = this.carry === '' ? chunk : this.carry + chunk;
     const cut = text.lastIndexOf('\n');
     if (cut === -1) {
@@ -203,34 +230,47 @@ export class DiagnosticMatcher {
   private process(text: string, terminated: boolean): void {
     const base = this.nextLine;
     if (this.pending !== undefined) { this.continueAt(text, 0, base, this.pending); }
-    const scan = this.compiled.keywordScan;
+    const { keywordScan: scan, byAnchorMatch, byKeyword } = this.compiled;
     scan.lastIndex = 0;
     let lineNo = base;
     let counted = 0;
+    let lineStart = -1;
+    let lineEnd = -1;
+    let line = '';
+    const candidates = new Set<number>();
+    const flush = (): void => {
+      if (candidates.size > 0) {
+        lineNo += countNewlines(text, counted, lineStart);
+        counted = lineStart;
+        this.matchLine(text, lineStart, lineEnd, lineNo, candidates);
+        candidates.clear();
+      }
+    };
     let m: RegExpExecArray | null;
     while ((m = scan.exec(text)) !== null) {
-      const start = m.index === 0 ? 0 : text.lastIndexOf('\n', m.index - 1) + 1;
-      let end = text.indexOf('\n', m.index);
-      if (end === -1) { end = text.length; }
-      lineNo += countNewlines(text, counted, start);
-      counted = start;
-      this.matchLine(text, start, end, lineNo);
-      scan.lastIndex = end + 1;
-      if (end >= text.length) { break; }
+      if (m.index >= lineEnd) {
+        flush();
+        lineStart = m.index === 0 ? 0 : text.lastIndexOf('\n', m.index - 1) + 1;
+        lineEnd = text.indexOf('\n', m.index);
+        if (lineEnd === -1) { lineEnd = text.length; }
+        line = text.slice(lineStart, lineEnd);
+      }
+      // Anchors are keyword suffixes: check the whole keywords on the line. Keep scanning the same
+      // line (next position), since it may hold keywords of other rules too.
+      for (const kw of byAnchorMatch.get(m[0]) ?? []) {
+        if (line.includes(kw)) { for (const i of byKeyword.get(kw) ?? []) { candidates.add(i); } }
+      }
+      scan.lastIndex = m.index + 1;
     }
+    flush();
     lineNo += countNewlines(text, counted, text.length);
     this.nextLine = terminated ? lineNo : lineNo + 1;
   }
 
-  private matchLine(text: string, start: number, end: number, lineNo: number): void {
+  private matchLine(text: string, start: number, end: number, lineNo: number, candidates: ReadonlySet<number>): void {
     let line = text.slice(start, Math.min(end, start + maxLineLength));
     if (line.endsWith('\r')) { line = line.slice(0, -1); }
-    const { rules, byKeyword } = this.compiled;
-    // The prefilter stopped at the first keyword of the line; list every keyword the line holds.
-    const candidates = new Set<number>();
-    for (const [kw, idx] of byKeyword) {
-      if (line.includes(kw)) { for (const i of idx) { candidates.add(i); } }
-    }
+    const { rules } = this.compiled;
     const sorted = [...candidates].sort((a, b) => a - b);
     let specificMatched = false;
     const generic: [DiagnosticRule, RegExpExecArray][] = [];
