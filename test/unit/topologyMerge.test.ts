@@ -34,6 +34,7 @@ describe('docker records', () => {
     assert.deepEqual(test2.networks['my-overlay'], { networkId: overlayId, ipv4: '10.0.0.3', mac: '02:42:0a:00:00:03' });
     assert.equal(stripPrefix('10.0.0.3/24'), '10.0.0.3');
     assert.equal(toEngineContainer({ Names: ['/x'], NetworkSettings: { Networks: { n: { IPAddress: '10.1.0.2/16', NetworkID: 'i' } } } }).networks['n']!.ipv4, '10.1.0.2');
+    // the fixture's redis is linked into "old" (--link redis:redis-alias): Names lists "/old/redis-alias" first
     const redis = load('node1-containers.json').map(toEngineContainer).find((c) => c.name === 'redis')!;
     assert.deepEqual(redis.ports, ['6379/tcp']);
   });

@@ -156,7 +156,8 @@ export function toEngineContainer(raw: unknown): EngineContainer {
   const ports = [...new Set(arr(r['Ports']).map((p) => formatPort(obj(p))))].sort();
   return {
     id: str(r['Id']),
-    name: (names[0] ?? '').replace(/^\//, ''),
+    // with --link a container also lists "/other/alias" names; its own name is the one without a second slash
+    name: (names.find((n) => !n.slice(1).includes('/')) ?? names[0] ?? '').replace(/^\//, ''),
     image: str(r['Image']),
     state: str(r['State']),
     status: str(r['Status']),
