@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { before, describe, it } from 'node:test';
-import { ensureLabUp, lab, labUnavailable, nodeIps, nodeNames, sh, ssh } from './labHelpers';
+import { ensureLabUp, lab, labUnavailable, nodeIps, nodeNames, repoRoot, sh, ssh } from './labHelpers';
 
 const skip = labUnavailable();
 
@@ -111,5 +111,19 @@ describe('the seeded flask-redis app works on a node', { skip }, () => {
     } finally {
       ssh(nodeIps[0], `docker rm -f ${tag}-flask ${tag}-redis >/dev/null 2>&1; docker network rm ${tag} >/dev/null 2>&1; true`);
     }
+  });
+});
+
+describe('lab command without root', { skip }, () => {
+  it('exits 2 and points to the nodes file / own machines', (t) => {
+    const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+    if (sh('setpriv', [...asNobody, 'test', '-r', `${repoRoot}/dist/cli.js`]).code !== 0) {
+      t.skip('user nobody cannot read this checkout');
+      return;
+    }
+    const r = sh('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, `${repoRoot}/bin/docker-net-lab.js`, 'lab', 'up']);
+    assert.equal(r.code, 2, r.out + r.err);
+    assert.match(r.err, /needs root/);
+    assert.match(r.err, /--nodes FILE/);
   });
 });
