@@ -68,6 +68,7 @@ describe('topology merge', () => {
     const n1 = snap.nodes[0]!;
     const bridge1 = n1.networks.find((n) => n.name === 'bridge')!;
     assert.deepEqual(bridge1.nodes, ['docker-node1']);
+    // 'old' (exited) still carries the id the bridge had before dockerd restarted: matched by name
     assert.deepEqual(bridge1.members.map((m) => [m.name, m.ipv4, m.state]), [['old', '', 'exited'], ['redis', '172.17.0.2', 'running']]);
     // the node's own view of the overlay holds only its own members
     assert.deepEqual(n1.networks.find((n) => n.name === 'my-overlay')!.members.map((m) => m.name), ['test1']);

@@ -25,11 +25,13 @@ function toContainerRecord(node: string, c: EngineContainer): ContainerRecord {
   return { id: c.id, name: c.name, node, image: c.image, state: c.state, status: c.status, ports: c.ports, networks: c.networks };
 }
 
-function membersOf(node: string, net: EngineNetwork, containers: readonly EngineContainer[]): NetworkMember[] {
+function membersOf(node: string, net: EngineNetwork, containers: readonly EngineContainer[], knownIds: ReadonlySet<string>): NetworkMember[] {
   const out: NetworkMember[] = [];
   for (const c of containers) {
     for (const [netName, ep] of Object.entries(c.networks)) {
-      const same = ep.networkId !== '' ? ep.networkId === net.id : netName === net.name;
+      // a stopped container may still carry the id of a network that was recreated (the default bridge
+      // gets a new id on every dockerd start): then its network name decides
+      const same = ep.networkId !== '' && knownIds.has(ep.networkId) ? ep.networkId === net.id : netName === net.name;
       if (same) {
         out.push({ containerId: c.id, name: c.name, node, ipv4: ep.ipv4, mac: ep.mac, state: c.state, ports: c.ports });
       }
@@ -62,8 +64,9 @@ export function mergeTopology(facts: readonly NodeFacts[], takenAt: number): Top
   for (const f of facts) {
     const containers = f.containers ?? [];
     const networks: NetworkRecord[] = [];
+    const knownIds = new Set((f.networks ?? []).map((n) => n.id));
     for (const n of f.networks ?? []) {
-      const members = membersOf(f.name, n, containers);
+      const members = membersOf(f.name, n, containers, knownIds);
       const onNodes = nodesById.get(n.id) ?? [f.name];
       networks.push({
         id: n.id, name: n.name, driver: n.driver, scope: n.scope, subnets: n.subnets, gateways: n.gateways,
