@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { fillTemplate } from '../../src/core/diagnostics/fixTemplate';
 import { diagnoseText } from '../../src/core/diagnostics/matcher';
 import { catalogRules } from '../../src/core/diagnostics/catalogRules';
+import { lintText } from '../../src/core/diagnostics/commandLinter';
 import { diagnosticRules } from '../../src/core/diagnostics/rules';
 
 const fixtures = path.resolve(__dirname, '..', '..', '..', 'test', 'unit', 'fixtures', 'diagnostics');
@@ -62,7 +63,34 @@ function varyFact(key: string, value: string): string {
   return vary(value);
 }
 
+const labDir = path.resolve(__dirname, '..', '..', '..', 'labs', 'docker-networking');
+
+/** Every `"id"` and every `"run"` string of the lab's chapter files. */
+function labStrings(key: 'id' | 'run'): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown, k?: string): void => {
+    if (typeof v === 'string') { if (k === key) { out.push(v); } return; }
+    if (Array.isArray(v)) { for (const x of v) { walk(x, k); } return; }
+    if (v !== null && typeof v === 'object') { for (const [kk, x] of Object.entries(v)) { walk(x, kk); } }
+  };
+  for (const f of fs.readdirSync(labDir).filter((n) => /^ch\d.*\.json$/.test(n))) { walk(JSON.parse(fs.readFileSync(path.join(labDir, f), 'utf8'))); }
+  return out;
+}
+
 describe('diagnostics rule table', () => {
+  it('every rule names a real step of the lab (or any / setup-ssh)', () => {
+    const steps = new Set([...labStrings('id'), 'any', 'setup-ssh']);
+    assert.ok(steps.size > 20, 'lab steps not found');
+    for (const r of diagnosticRules) { assert.ok(steps.has(r.step), `${r.id}: unknown step ${r.step}`); }
+  });
+
+  it('the lab\'s own commands pass the linter without errors or warnings', () => {
+    const runs = labStrings('run');
+    assert.ok(runs.length > 50);
+    const bad = runs.flatMap((cmd) => lintText(cmd).filter((f) => f.severity !== 'info').map((f) => `${f.ruleId}: ${cmd}`));
+    assert.deepEqual(bad, []);
+  });
+
   it('has at least 70 rules with unique ids, every catalog id among them', () => {
     assert.ok(diagnosticRules.length >= 70, `only ${diagnosticRules.length} rules`);
     const ids = diagnosticRules.map((r) => r.id);

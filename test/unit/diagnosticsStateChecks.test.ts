@@ -113,3 +113,10 @@ describe('diagnostics state checks', () => {
     assert.equal(facts.hostname, 'localhost.localdomain');
   });
 });
+
+describe('diagnostics state check steps', () => {
+  it('state findings name lab steps', () => {
+    const f = runStateChecks([{ name: 'a', hostname: 'x', mtu: 1400, firewall: { kind: 'firewalld', blockedPorts: ['2379/tcp'] } }, { name: 'b', hostname: 'x' }]);
+    assert.deepEqual(f.map((x) => x.step).sort(), ['ch4-create-overlay', 'ch4-firewall', 'ch4-hostnames']);
+  });
+});

@@ -53,14 +53,14 @@ export const stateRules = {
     title: '{firewall} on {name} blocks {ports}',
     cause: 'The nodes must reach each other on etcd (2379 client, 2380 peer), the Docker API (2375), swarm (2377), gossip (7946 tcp/udp) and VXLAN (4789 udp). The tutorial stopped firewalld instead; opening the ports is kinder.',
     fix: '{fixCommands}',
-    severity: 'error', step: 'ch4-etcd-cluster', links: ['https://docs.docker.com/engine/swarm/swarm-tutorial/#open-protocols-and-ports-between-the-hosts'], fixAction: 'firewall.openLabPorts',
+    severity: 'error', step: 'ch4-firewall', links: ['https://docs.docker.com/engine/swarm/swarm-tutorial/#open-protocols-and-ports-between-the-hosts'], fixAction: 'firewall.openLabPorts',
   },
   lowMtu: {
     id: 'state-underlay-mtu-low',
     title: 'Underlay MTU {mtu} on {iface} is below 1500',
     cause: 'VXLAN adds 50 bytes per frame. With an underlay MTU of {mtu}, the overlay must use {overlayMtu} or less, or large packets vanish (ping works, HTTP stalls).',
     fix: 'docker network create -d overlay --opt com.docker.network.driver.mtu={overlayMtu} {network}',
-    severity: 'warning', step: 'ch4-overlay-network', links: ['https://github.com/moby/libnetwork/issues/2661'],
+    severity: 'warning', step: 'ch4-create-overlay', links: ['https://github.com/moby/libnetwork/issues/2661'],
   },
 } as const satisfies Record<string, StateRule>;
 
