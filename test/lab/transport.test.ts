@@ -91,8 +91,13 @@ describe('transport against the local lab', () => {
     if (!fs.existsSync(file)) { skipReason = `the local lab is not up (no ${file}; run "docker-net-lab lab up" as root)`; return; }
     try {
       nodes = readNodesFile(file).nodes;
-      const s = new NodeSession(nodes[0]!, { reconnect: false, readyTimeoutMs: 5000 });
-      try { await s.exec('true', { timeoutMs: 10_000 }); } finally { s.dispose(); }
+      for (const n of nodes) {
+        const s = new NodeSession(n, { reconnect: false, readyTimeoutMs: 5000 });
+        try {
+          const r = await s.exec('docker version --format "{{.Server.Version}}"', { timeoutMs: 15_000 });
+          if (r.code !== 0) { skipReason = `dockerd does not answer on ${n.name} (the lab is being changed?): ${r.stderr.trim()}`; return; }
+        } finally { s.dispose(); }
+      }
     } catch (e) {
       skipReason = `the local lab is not reachable: ${e instanceof Error ? e.message : String(e)}`;
       return;
