@@ -48,9 +48,23 @@ export function ssh(ip: string, command: string): Cmd {
     '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', `root@${ip}`, command], 60_000);
 }
 
-/** Brings the lab up when it is not, failing loudly when it cannot. */
+/** The node userspace profile of the running lab (nodes file `lab.nodeProfile`), legacy when not recorded. */
+export function runningProfile(): string {
+  try {
+    const file = JSON.parse(fs.readFileSync(`${stateDir}/nodes.json`, 'utf8')) as { lab?: { nodeProfile?: string } };
+    return file.lab?.nodeProfile ?? 'legacy';
+  } catch {
+    return 'legacy';
+  }
+}
+
+/**
+ * Brings the lab up when it is not, failing loudly when it cannot. These tests check the default (legacy)
+ * profile: Docker 20.10 and etcd 3.4 from the host, so a lab left in another profile is switched back.
+ */
 export function ensureLabUp(): void {
-  if (lab('status').code === 0) { return; }
-  const r = lab('up');
+  const legacy = runningProfile() === 'legacy';
+  if (legacy && lab('status').code === 0) { return; }
+  const r = legacy ? lab('up') : lab('up', '--profile', 'legacy', '--mode', 'cluster');
   if (r.code !== 0) { throw new Error(`lab up failed (${r.code}):\n${r.out}\n${r.err}`); }
 }
