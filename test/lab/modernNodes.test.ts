@@ -239,6 +239,29 @@ describe('modern and mixed lab nodes (Docker 26, etcd 3.5, OpenSSH 10)', { skip,
     const h = ssh(nodeIps[0], 'docker version --format {{.Server.Version}}; ETCDCTL_API=2 etcdctl --endpoints http://10.99.0.12:2379 cluster-health');
     assert.match(h.out, /^20\.10\./);
     assert.match(h.out, /cluster is healthy/);
+    // Docker 20.10's cluster store against the etcd 3.5 cluster (v2 on): an overlay network lands in etcd
+    try {
+      must(ssh(nodeIps[0], 'lab-dockerd restart cluster'), 'lab-dockerd restart cluster (legacy node1)');
+      const ov = ssh(nodeIps[0], 'docker network create -d overlay mx-ov >/dev/null && docker network inspect -f "{{.Scope}}" mx-ov && ' +
+        'ETCDCTL_API=2 etcdctl --endpoints http://10.99.0.12:2379 ls /docker/network/v1.0/network');
+      assert.equal(ov.code, 0, ov.out + ov.err);
+      assert.match(ov.out, /^global$/m);
+      assert.match(ov.out, /\/docker\/network\/v1\.0\/network\/[0-9a-f]{64}/);
+    } finally {
+      ssh(nodeIps[0], 'docker network rm mx-ov >/dev/null 2>&1; lab-dockerd restart swarm >/dev/null');
+    }
+    // swarm across the versions: Docker 26 manager (node2), Docker 20.10 worker (node1)
+    try {
+      const init = ssh(nodeIps[1], 'docker swarm init --advertise-addr 10.99.0.12 >/dev/null && docker swarm join-token -q worker');
+      must(init, 'swarm init on the modern node2');
+      must(ssh(nodeIps[0], `docker swarm join --token ${init.out.trim()} 10.99.0.12:2377`), 'swarm join from the legacy node1');
+      const ls = ssh(nodeIps[1], 'docker node ls --format "{{.Hostname}} {{.Status}} {{.EngineVersion}}"');
+      assert.match(ls.out, /docker-node1 Ready 20\.10\./);
+      assert.match(ls.out, /docker-node2 Ready 26\./);
+    } finally {
+      ssh(nodeIps[0], 'docker swarm leave --force >/dev/null 2>&1');
+      ssh(nodeIps[1], 'docker swarm leave --force >/dev/null 2>&1');
+    }
     const t1 = Date.now();
     must(lab('down'), 'lab down (mixed)');
     timings['mixedDown'] = Date.now() - t1;
