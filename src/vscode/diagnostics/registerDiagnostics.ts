@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { diagnoseText } from '../../core/diagnostics/matcher';
 import type { Finding } from '../../core/diagnostics/ruleTypes';
 import { registerCommand } from '../commands/registry';
 import { DiagnosticsCodeActions, DiagnosticsHover, resolveRef } from './codeActions';
@@ -8,12 +7,15 @@ import { DiagnosticStore } from './diagnosticStore';
 import { ExplainDocuments, explainScheme } from './explainDocument';
 import { fixCommandLines, getFixRunner } from './fixRunner';
 import { LintController } from './lintController';
+import { RuntimeController, setActiveRuntimeController } from './runtimeController';
 
 /** Registers the diagnostics part of the extension: linter diagnostics, hovers, code actions and commands. */
 export function registerDiagnostics(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): void {
   const store = new DiagnosticStore();
   const explain = new ExplainDocuments();
-  context.subscriptions.push(store, explain, new LintController(store));
+  const runtime = new RuntimeController(store);
+  setActiveRuntimeController(runtime);
+  context.subscriptions.push(store, explain, new LintController(store), runtime, { dispose: () => setActiveRuntimeController(undefined) });
   context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(explainScheme, explain));
   const selector: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: 'vscode-userdata' }];
   context.subscriptions.push(
@@ -28,11 +30,8 @@ export function registerDiagnostics(context: vscode.ExtensionContext, log: vscod
       return [];
     }
     const sel = editor.selection;
-    const useSelection = !sel.isEmpty;
-    const text = useSelection ? editor.document.getText(new vscode.Range(sel.start.line, 0, sel.end.line, editor.document.lineAt(sel.end.line).text.length)) : editor.document.getText();
-    const offset = useSelection ? sel.start.line : 0;
-    const findings = diagnoseText(text);
-    store.setRuntime(editor.document, findings, offset);
+    const range = sel.isEmpty ? undefined : new vscode.Range(sel.start.line, 0, sel.end.line, editor.document.lineAt(sel.end.line).text.length);
+    const findings = runtime.diagnose(editor.document, range);
     log.info(`diagnose: ${findings.length} finding(s) in ${editor.document.uri.toString()}`);
     if (findings.length === 0) {
       void vscode.window.showInformationMessage('No known Docker or etcd problem found in this text.');

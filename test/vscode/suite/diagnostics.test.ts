@@ -70,3 +70,18 @@ suite('diagnostics', () => {
     assert.match(await vscode.env.clipboard.readText(), /etcdctl --endpoints=.* endpoint health/);
   });
 });
+
+suite('diagnostics of log documents', () => {
+  suiteSetup(activate);
+
+  test('an open log document shows its known errors as Problems without any command', async () => {
+    const doc = await vscode.workspace.openTextDocument({
+      language: 'log',
+      content: 'Nov 25 18:00:00 docker-node2 dockerd[7229]: level=info msg="Loading containers: done."\nNov 25 18:00:01 docker-node2 dockerd[7229]: level=error msg="Failed to deserialize netlink ndmsg: invalid argument"\n',
+    });
+    await vscode.window.showTextDocument(doc);
+    const diag = await waitFor('the ndmsg finding', () => vscode.languages.getDiagnostics(doc.uri).find((d) => d.code === 'overlay-netlink-ndmsg-deserialize'));
+    assert.equal(diag.range.start.line, 1);
+    assert.equal(diag.severity, vscode.DiagnosticSeverity.Error);
+  });
+});
