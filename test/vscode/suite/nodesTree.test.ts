@@ -2,7 +2,10 @@
 // networks; a container started on node2 shows up within 1 s and goes away when removed), and a
 // malformed dockerNetLab.nodes entry as an error item naming the field.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { labNodesFile } from '../../../src/core/nodes/localLabPaths';
 import type { NodesFile } from '../../../src/core/nodes/nodesFile';
@@ -278,6 +281,54 @@ suite('Lab Nodes tree', () => {
         window.showWarningMessage = original;
         await t.nodeServices.disconnect(node).catch(() => undefined);
         await config.update('dockerNetLab.nodes', before, vscode.ConfigurationTarget.Global);
+      }
+    });
+
+    test('a key passphrase is asked with a password box once, then comes from SecretStorage', async function () {
+      this.timeout(60_000);
+      const labNode = lab?.nodes[1];
+      assert.ok(labNode?.keyFile !== undefined);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dnl-nodes-test-'));
+      const keyFile = path.join(dir, 'id_ed25519');
+      const passphrase = `pp-${process.pid}-${Date.now()}`;
+      fs.copyFileSync(labNode.keyFile, keyFile);
+      fs.chmodSync(keyFile, 0o600);
+      const kg = spawnSync('ssh-keygen', ['-q', '-p', '-f', keyFile, '-P', '', '-N', passphrase], { encoding: 'utf8' });
+      if (kg.status !== 0) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        console.log(`    skipped: ssh-keygen could not add a passphrase (${kg.error?.message ?? kg.stderr})`);
+        this.skip();
+      }
+      const window = vscode.window as { showInputBox: (o?: vscode.InputBoxOptions) => Thenable<string | undefined> };
+      const original = window.showInputBox;
+      const asked: vscode.InputBoxOptions[] = [];
+      window.showInputBox = (o?: vscode.InputBoxOptions) => { asked.push(o ?? {}); return Promise.resolve(passphrase); };
+      const config = vscode.workspace.getConfiguration();
+      const before = config.inspect('dockerNetLab.nodes')?.globalValue;
+      const node = 'passphrase-node2';
+      const online = (): true | undefined => (t.nodeServices.snapshot().nodes.find((n) => n.name === node)?.state === 'online' ? true : undefined);
+      try {
+        await config.update('dockerNetLab.nodes', [{
+          name: node, host: labNode.host, port: labNode.port, user: labNode.user, auth: 'key', keyFile,
+          hostKeyFingerprints: labNode.hostKeyFingerprints,
+        }], vscode.ConfigurationTarget.Global);
+        await waitFor(3000, () => (labels(t).some((x) => x.label === node) ? true : undefined));
+        await t.nodeServices.connect(node);
+        assert.ok((await waitFor(10_000, online)).value, `not online: ${JSON.stringify(t.nodeServices.snapshot().nodes.find((n) => n.name === node))}`);
+        assert.equal(asked.length, 1, 'the passphrase was not asked exactly once');
+        assert.equal(asked[0]?.password, true, 'the input box does not hide the passphrase');
+        assert.ok(!JSON.stringify(config.inspect('dockerNetLab.nodes')).includes(passphrase), 'the passphrase leaked into settings');
+
+        await t.nodeServices.disconnect(node);
+        await t.nodeServices.connect(node);
+        assert.ok((await waitFor(10_000, online)).value, 'not online on the second connect');
+        assert.equal(asked.length, 1, 'the stored passphrase was not reused');
+      } finally {
+        window.showInputBox = original;
+        await t.nodeServices.disconnect(node).catch(() => undefined);
+        await t.nodeServices.secrets.forget(node);
+        await config.update('dockerNetLab.nodes', before, vscode.ConfigurationTarget.Global);
+        fs.rmSync(dir, { recursive: true, force: true });
       }
     });
 
