@@ -2,7 +2,9 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { gatherNodeFacts, nodeFactsScript, parseFirewall, parseNodeFacts } from '../../src/core/diagnostics/nodeFacts';
 import type { NodeFacts } from '../../src/core/diagnostics/nodeFacts';
-import { checkClusterStoreOnModernDocker, checkEtcdV2, checkFirewall, checkHostnames, checkKernel, checkMtu, runStateChecks } from '../../src/core/diagnostics/stateChecks';
+import { checkClusterStoreOnModernDocker, checkEtcdV2, checkFirewall, checkHostnames, checkKernel, checkLabState, checkMtu, runStateChecks } from '../../src/core/diagnostics/stateChecks';
+import { LabError } from '../../src/core/errors';
+import type { ShellProvider } from '../../src/core/remoteShell';
 import type { ExecOptions, ExecResult, RemoteShell } from '../../src/core/remoteShell';
 
 const legacy: NodeFacts = { name: 'docker-node1', address: '10.99.0.11', dockerVersion: '20.10.24+dfsg1', dockerdArgs: ['-H', 'tcp://0.0.0.0:2375', '--cluster-store=etcd://10.99.0.11:2379', '--cluster-advertise=10.99.0.11:2375'], etcdVersion: '3.4.23', etcdV2Enabled: true, kernel: '6.1.0-27-amd64', hostname: 'docker-node1', mtu: 1500 };
@@ -118,5 +120,25 @@ describe('diagnostics state check steps', () => {
   it('state findings name lab steps', () => {
     const f = runStateChecks([{ name: 'a', hostname: 'x', mtu: 1400, firewall: { kind: 'firewalld', blockedPorts: ['2379/tcp'] } }, { name: 'b', hostname: 'x' }]);
     assert.deepEqual(f.map((x) => x.step).sort(), ['ch4-create-overlay', 'ch4-firewall', 'ch4-hostnames']);
+  });
+});
+
+describe('checkLabState', () => {
+  it('asks every node, reports an unreachable one instead of failing, and checks the others', async () => {
+    const provider: ShellProvider = {
+      nodeNames: () => ['docker-node1', 'docker-node2'],
+      shell: (node: string) => (node === 'docker-node1'
+        ? Promise.reject(new LabError('Unreachable', 'Cannot reach docker-node1.'))
+        : Promise.resolve<RemoteShell>({ node, exec: () => Promise.resolve({ code: 0, stdout: sample, stderr: '' }) })),
+    };
+    const result = await checkLabState(provider, (n) => (n === 'docker-node2' ? '10.99.0.12' : undefined));
+    assert.deepEqual(result.nodes.map((n) => [n.node, n.error?.code ?? 'ok']), [['docker-node1', 'Unreachable'], ['docker-node2', 'ok']]);
+    assert.ok(result.findings.some((f) => f.ruleId === 'state-cluster-store-on-modern-docker' && f.facts['node'] === 'docker-node2'));
+    assert.ok(!result.findings.some((f) => f.ruleId === 'state-duplicate-hostname'), 'one node answered: no pair to compare');
+  });
+
+  it('a cancelled check rejects with Cancelled', async () => {
+    const provider: ShellProvider = { nodeNames: () => ['a'], shell: () => Promise.reject(new LabError('Cancelled', 'The operation was cancelled.')) };
+    await assert.rejects(checkLabState(provider, () => undefined), (e: unknown) => e instanceof LabError && e.code === 'Cancelled');
   });
 });
