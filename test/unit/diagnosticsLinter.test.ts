@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { lintKindForFile, lintText } from '../../src/core/diagnostics/commandLinter';
+import { lintKindForFile, lintRelatedRules, lintText } from '../../src/core/diagnostics/commandLinter';
+import { ruleById } from '../../src/core/diagnostics/rules';
 import type { LintEdit, LintFinding } from '../../src/core/diagnostics/commandLinter';
 
 /** Applies quick-fix edits (1-based lines/columns) to a text, last edit first. */
@@ -126,6 +127,14 @@ describe('command linter', () => {
     const sh = ['docker run -d \\', '  --name redis \\', '  -net my-overlay \\', '  redis', 'echo "docker run -net not-a-command"'].join('\n');
     const f = only(lintText(sh), 'lint-single-dash-long-flag');
     assert.deepEqual([f.line, f.column], [3, 3]);
+  });
+
+  it('every lint rule points at an existing runtime rule for the error it would cause', () => {
+    const text = ['docker run -d --name redis -net x redis', 'etcdctl cluster-health', 'docker daemon', 'docker run -d --net host -p 80:80 nginx'].join('\n');
+    for (const f of lintText(text)) {
+      assert.ok(f.relatedRuleId !== undefined && ruleById(f.relatedRuleId) !== undefined, `${f.ruleId}: related ${String(f.relatedRuleId)}`);
+    }
+    for (const [lintId, runtimeId] of Object.entries(lintRelatedRules)) { assert.ok(ruleById(runtimeId), `${lintId} → ${runtimeId}`); }
   });
 
   it('guesses the file kind from the name', () => {

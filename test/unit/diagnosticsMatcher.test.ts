@@ -120,10 +120,11 @@ describe('diagnostics matcher', () => {
       'Error response from daemon: --cluster-store and --cluster-advertise daemon configurations are incompatible with swarm mode',
       'nginx: [emerg] bind() to 0.0.0.0:80 failed (98: Address already in use)',
       'Error response from daemon: endpoint with name test1 already exists in network my-overlay',
+      'Error: No such network: my-overlay',
     ].join('\n');
     const ids = diagnoseText(text).map((f) => f.ruleId);
     for (const id of ['cluster-store-unknown-flag-24', 'daemon-json-cluster-store-unknown-directive', 'etcdctl-v3-unknown-command-cluster-health', 'etcd-v2-api-404',
-      'etcd-incompatible-cluster-version', 'cluster-store-incompatible-with-swarm', 'nginx-host-network-bind-failed', 'endpoint-already-exists-in-network']) {
+      'etcd-incompatible-cluster-version', 'cluster-store-incompatible-with-swarm', 'nginx-host-network-bind-failed', 'endpoint-already-exists-in-network', 'no-such-network']) {
       assert.ok(ids.includes(id), `${id} missing from ${ids.join(', ')}`);
     }
   });

@@ -28,7 +28,27 @@ export interface LintFinding {
   readonly endColumn: number;
   /** A certain quick fix, when there is one: its title and edits. */
   readonly quickFix?: { readonly title: string; readonly edits: readonly LintEdit[] };
+  /** The runtime rule (see rules.ts) for the error this line produces when run, if any. */
+  readonly relatedRuleId?: string;
 }
+
+/** Lint rule → the runtime rule of the message the command produces when it is run anyway. */
+export const lintRelatedRules: Readonly<Record<string, string>> = {
+  'lint-single-dash-long-flag': 'unknown-shorthand-flag-net',
+  'lint-publish-with-host-network': 'host-network-published-ports-discarded',
+  'lint-link-default-bridge': 'link-default-bridge-deprecated',
+  'lint-cluster-store-modern-docker': 'cluster-store-unknown-flag-24',
+  'lint-cluster-store-deprecated': 'cluster-store-deprecated-20-10',
+  'lint-cluster-advertise-without-store': 'cluster-advertise-without-store',
+  'lint-etcdctl-v2-command': 'etcdctl-v3-unknown-command-cluster-health',
+  'lint-etcdctl-v3-command': 'etcdctl-v2-no-help-topic',
+  'lint-docker-daemon-removed': 'docker-daemon-subcommand-removed',
+  'lint-duplicate-container-name': 'container-name-conflict',
+  'lint-overlay-not-attachable': 'swarm-network-not-attachable',
+  'lint-etcd-without-enable-v2': 'etcd-v2-api-404',
+  'lint-tty-in-script': 'input-device-not-tty',
+  'lint-stop-firewalld': 'etcd-member-unreachable-no-route-to-host',
+};
 
 /** Options of {@link lintText}. */
 export interface LintOptions {
@@ -277,7 +297,9 @@ export function lintText(text: string, options: LintOptions = {}): LintFinding[]
     const verb = d.sub.map((w) => w.text).join(' ');
     if (verb === 'swarm init' || verb === 'swarm join') { swarmSeen = true; }
   }
-  return out.sort((a, b) => a.line - b.line || a.column - b.column);
+  return out
+    .map((f) => { const related = lintRelatedRules[f.ruleId]; return related === undefined ? f : { ...f, relatedRuleId: related }; })
+    .sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 function lintEtcdctl(program: Word, body: readonly Word[], api: string | undefined, etcdVersion: ReturnType<typeof coerce>, out: LintFinding[]): void {

@@ -567,6 +567,20 @@ export const labRules: readonly DiagnosticRule[] = [
     generic: true,
   },
   {
+    id: 'no-such-network',
+    title: 'No such network on this node',
+    keywords: ['No such network'],
+    pattern: /No such network: (?<network>\S+)/,
+    cause: 'This node has no network of that name: a typo, a local network created on the other node, or an overlay this node cannot see (no shared cluster store, not a swarm member).',
+    fix: [
+      'docker network ls   # on both nodes',
+      "docker info | grep -iE 'cluster store|swarm'",
+    ].join('\n'),
+    severity: 'error',
+    step: 'ch4-create-overlay',
+    links: [],
+  },
+  {
     id: 'no-such-object',
     title: 'docker inspect found nothing',
     keywords: ['No such object:'],

@@ -34,10 +34,12 @@ export function explainMarkdown(s: StoredFinding): string {
     return `${lines.join('\n')}\n`;
   }
   const f = s.finding;
-  const rule = ruleById(f.ruleId);
+  const rule = f.relatedRuleId === undefined ? undefined : ruleById(f.relatedRuleId);
   const lines = [`# ${f.ruleId}`, '', `${f.severity} at line ${f.line}, column ${f.column}`, '', '## Why', '', f.message];
   if (f.quickFix !== undefined) { lines.push('', '## Fix', '', `Quick fix available: ${f.quickFix.title}.`); }
-  if (rule !== undefined) { lines.push('', '## Related runtime message', '', rule.cause); }
+  if (rule !== undefined) {
+    lines.push('', `## When it runs anyway: ${rule.title}`, '', rule.cause, '', '```sh', rule.fix, '```');
+  }
   return `${lines.join('\n')}\n`;
 }
 
