@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { DockerEngine } from '../../src/core/docker/dockerEngine';
 import { isLabError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/logger';
 import { redactingLogger } from '../../src/core/logger';
@@ -163,6 +164,33 @@ describe('transport against the local lab', () => {
     assert.deepEqual(doc.nodes.map((n) => [n.name, n.reachable, n.transport]), nodes.map((n) => [n.name, true, n.docker?.transport === 'tcp' ? 'tcp' : 'streamlocal']));
     const v = dockerOverSsh(nodes[0]!, "version --format '{{.Server.Version}}'").trim();
     assert.equal(doc.nodes[0]!.dockerVersion, v);
+  });
+
+  it('the Docker API over SSH streamlocal and over plain TCP (docker.transport tcp) list the same engine', async (t) => {
+    if (skipReason !== undefined) { t.skip(skipReason); return; }
+    const node1 = nodes[0]!;
+    const session = new NodeSession(node1, { reconnect: false });
+    const viaSsh = new DockerEngine(node1, session);
+    const viaTcp = new DockerEngine({ ...node1, docker: { transport: 'tcp', tcpPort: node1.docker?.tcpPort ?? 2375 } }, undefined);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const [a, b] = [await viaSsh.listNetworks(), await viaTcp.listNetworks()];
+        const [c, d] = [await viaSsh.listContainers(), await viaTcp.listContainers()];
+        const same = JSON.stringify(a.map((n) => n.id).sort()) === JSON.stringify(b.map((n) => n.id).sort())
+          && JSON.stringify(c.map((x) => x.id).sort()) === JSON.stringify(d.map((x) => x.id).sort());
+        if (same || attempt === 3) {
+          assert.ok(same, 'same networks and containers');
+          break;
+        }
+      }
+      assert.equal(viaSsh.transport, 'streamlocal');
+      assert.equal(viaTcp.transport, 'tcp');
+      assert.equal((await viaSsh.info()).name, (await viaTcp.info()).name);
+    } finally {
+      viaSsh.dispose();
+      viaTcp.dispose();
+      session.dispose();
+    }
   });
 
   it('a container started on node2 appears in the live snapshot within 1 s and disappears when removed', async (t) => {
