@@ -4,6 +4,7 @@
 // (d) plain TCP 2375. Needs the local lab (docker-net-lab lab up).
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import Docker from 'dockerode';
 import { DockerEngine } from '../src/core/docker/dockerEngine';
@@ -89,7 +90,7 @@ export async function runBench(log: (line: string) => void): Promise<BenchResult
   const engine = new DockerEngine(node, session);
   const tcp = new Docker({ protocol: 'http', host: node.host, port: tcpPort });
   try {
-    const fast = await measureInterleaved(50, 5, {
+    const fast = await measureInterleaved(50, 20, {
       'ours (ssh2 streamlocal, warm)': async () => (await engine.listContainers()).length,
       [tcpName]: async () => (await tcp.listContainers({ all: true })).length,
     });
@@ -117,6 +118,7 @@ export async function runBench(log: (line: string) => void): Promise<BenchResult
   const ours = stats['ours (ssh2 streamlocal, warm)'];
   if (ours === undefined) { throw new Error('our transport was not measured'); }
   const counts = new Set(Object.values(stats).map((s) => s.count));
+  log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs (a busy machine widens every gap: the SSH path has one more process, sshd, to schedule)`);
   log(`node ${node.name} (${node.host}), ${ours.count} containers; all transports returned the same number of containers: ${counts.size === 1 ? 'yes' : 'no (the lab changed during the run, or a transport lists differently)'}`);
   log(`${'transport'.padEnd(34)} ${'n'.padStart(3)} ${'items'.padStart(5)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)} ${'p50 vs ours'.padStart(12)}`);
   for (const [name, s] of Object.entries(stats)) {
