@@ -80,6 +80,15 @@ describe('walkthrough drift', () => {
     }
   });
 
+  it('every %key% anywhere in package.json resolves in both nls files', () => {
+    const text = fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8');
+    const en = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.nls.json'), 'utf8')) as Record<string, string>;
+    const zh = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.nls.zh-cn.json'), 'utf8')) as Record<string, string>;
+    const keys = [...text.matchAll(/"%([\w.-]+)%"/g)].map((m) => m[1]!);
+    assert.ok(keys.includes('steps.command.run') && keys.includes('steps.view.name'), 'the Lab Steps titles are localized');
+    assert.deepEqual(keys.filter((k) => en[k] === undefined || zh[k] === undefined), []);
+  });
+
   it('completion events use the core\'s context keys, in a form VS Code\'s context-key parser reads as one key', () => {
     for (const s of gen.generate(repoRoot).walkthroughs[0]!.steps) {
       assert.equal(s.completionEvents.length, 1);
