@@ -503,6 +503,11 @@ export class StepRunner {
         if (why !== undefined) {
           return this.finish(step, { status: 'failed', message: why, checks: [], durationMs: ms() }, facts, true);
         }
+        if (step.destructive) {
+          // hostnames, daemons or swarm state may have changed: verify against fresh facts
+          this.invalidateFacts();
+          facts = await this.facts(signal);
+        }
       }
       let expected: StepResult['expectedFailure'];
       if (step.expectFailure !== undefined) {
