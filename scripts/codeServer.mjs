@@ -176,5 +176,10 @@ export async function launchChromium(tools, tmpDir, viewport = { width: 1400, he
     viewport,
     env: { ...process.env, XDG_CONFIG_HOME: path.join(tmpDir, 'chromium-xdg', 'config'), XDG_CACHE_HOME: path.join(tmpDir, 'chromium-xdg', 'cache') },
     args: CHROMIUM_ARGS,
+    // our scripts stop browser and code-server themselves; Playwright's own handlers would
+    // process.exit() in the middle of that and leave code-server running
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
   });
 }

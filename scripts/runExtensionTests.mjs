@@ -78,14 +78,21 @@ const NOISE = /^\[(AgentHost|AgentHost:remote|ChatModelSelection|AccountPolicyGa
 let server;
 let browser;
 let exitCode = 1;
-const cleanup = async () => {
-  await browser?.close().catch(() => {});
-  await server?.stop();
+let cleaning;
+const cleanup = () => {
+  cleaning ??= (async () => {
+    await browser?.close().catch(() => {});
+    await server?.stop();
+  })();
+  return cleaning;
 };
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     say(`${sig}: stopping code-server`);
-    void cleanup().finally(() => process.exit(130));
+    void cleanup().finally(() => {
+      if (!args.keepTmp) fs.rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
   });
 }
 

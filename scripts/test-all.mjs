@@ -27,9 +27,11 @@ const banner = (s) => console.log(`\n=== [${secs(Date.now() - t0)}] ${s}`);
  * Runs a command with output streamed through; resolves with { code, summary } where summary is the
  * last "N passed, N failed" line it printed.
  */
+let current; // the running stage's child (own process group: a timeout stops all of it)
 function runStreamed(cmd, args, { timeoutMs = 30 * 60_000, env = process.env } = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    current = child;
     let summary;
     let tail = '';
     const watch = (chunk, out) => {
@@ -44,7 +46,7 @@ function runStreamed(cmd, args, { timeoutMs = 30 * 60_000, env = process.env } =
       try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
     }, timeoutMs);
     child.on('error', (e) => { console.error(e.message); });
-    child.on('close', (code, sig) => { clearTimeout(timer); resolve({ code: code ?? (sig ? 1 : 0), summary }); });
+    child.on('close', (code, sig) => { clearTimeout(timer); current = undefined; resolve({ code: code ?? (sig ? 1 : 0), summary }); });
   });
 }
 
@@ -95,7 +97,12 @@ const STAGES = [
 
 const results = [];
 let interrupted = false;
-process.on('SIGINT', () => { interrupted = true; console.error('\ninterrupted: finishing the current stage, then stopping'); });
+process.on('SIGINT', () => {
+  interrupted = true;
+  console.error('\ninterrupted: stopping the current stage, skipping the rest');
+  // the child has its own process group, so the terminal's Ctrl-C did not reach it
+  if (current?.pid) { try { process.kill(-current.pid, 'SIGINT'); } catch { /* already gone */ } }
+});
 
 for (const stage of STAGES) {
   if ((only && !only.includes(stage.name)) || skip.includes(stage.name)) {

@@ -125,11 +125,22 @@ let failed = 0;
 let server;
 let browser;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dnl-ui-smoke-'));
-const stopAll = async () => {
-  await browser?.close().catch(() => {});
-  await server?.stop();
+let stopping;
+const stopAll = () => {
+  stopping ??= (async () => {
+    await browser?.close().catch(() => {});
+    await server?.stop();
+  })();
+  return stopping;
 };
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { void stopAll().finally(() => process.exit(130)); });
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    void stopAll().finally(() => {
+      if (!opts.keepTmp) fs.rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
 
 try {
   let tools = toolPaths();
