@@ -23,9 +23,10 @@ export function registerNodes(context: vscode.ExtensionContext, log: vscode.LogO
   const nodesTree = new NodesTreeProvider(services, log);
   const view = vscode.window.createTreeView('dockerNetLab.nodes', { treeDataProvider: nodesTree, showCollapseAll: true });
   const terminals = new NodeTerminals(services);
+  const inspect = new InspectDocumentProvider(services);
   context.subscriptions.push(
-    nodesTree, view, terminals,
-    vscode.workspace.registerTextDocumentContentProvider(inspectScheme, new InspectDocumentProvider(services)),
+    nodesTree, view, terminals, inspect,
+    vscode.workspace.registerTextDocumentContentProvider(inspectScheme, inspect),
     createNodesStatusBar(services),
   );
   registerNodeCommands(context, log, services, terminals);
