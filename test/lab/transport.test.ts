@@ -97,6 +97,8 @@ describe('transport against the local lab', () => {
         try {
           const r = await s.exec('docker version --format "{{.Server.Version}}"', { timeoutMs: 15_000 });
           if (r.code !== 0) { skipReason = `dockerd does not answer on ${n.name} (the lab is being changed?): ${r.stderr.trim()}`; return; }
+          // leftovers of an earlier run that was cut short (e.g. the lab went down under it)
+          await s.exec("docker ps -aq --filter name=^dnl-transport- | xargs -r docker rm -f; docker network ls -q --filter name=^dnl-transport- | xargs -r docker network rm", { timeoutMs: 30_000 });
         } finally { s.dispose(); }
       }
     } catch (e) {
