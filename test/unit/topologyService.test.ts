@@ -111,4 +111,18 @@ describe('TopologyService with a fake node over SSH', () => {
       svc.dispose();
     }
   });
+
+  it('follows a node whose session was opened through shell() before connect()', async () => {
+    const svc = createTopologyService({ nodes: [fake.node('early')], secrets: { getSecret: () => Promise.resolve(PW) }, fullResyncMs: 0 });
+    try {
+      const shell = await svc.shell('early');
+      assert.equal(shell.node, 'early');
+      await svc.connect();
+      const n = svc.snapshot().nodes[0]!;
+      assert.equal(n.state, 'online');
+      assert.ok(n.containers.length > 0);
+    } finally {
+      svc.dispose();
+    }
+  });
 });

@@ -174,6 +174,8 @@ export class TopologyService implements TopologySource, ShellProvider {
     }
     try {
       await session.connect();
+      // a session already opened through shell() emitted its 'online' before we listened
+      if (slot.engine === undefined && session.state === 'online') { this.onSessionState(slot, session, 'online', undefined); }
       // the 'online' state change already started a sync; wait for it (or start one)
       await (slot.syncing ?? this.sync(slot, true));
     } catch (e) {
