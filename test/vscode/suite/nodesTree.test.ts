@@ -201,6 +201,13 @@ suite('Lab Nodes tree', () => {
       const sh1 = await shells.shell(node1);
       const sh2 = await shells.shell(node2);
       const net = `${name}-ovl`;
+      // the lab's mode says how overlays work; check the node is really set up for it right now
+      const probe = await sh1.exec(mode === 'swarm' ? "docker info --format '{{.Swarm.ControlAvailable}}'" : "docker info --format '{{.ClusterStore}}'", { timeoutMs: 20_000 });
+      const ready = mode === 'swarm' ? probe.stdout.trim() === 'true' : probe.stdout.trim() !== '';
+      if (!ready) {
+        console.log(`    skipped: ${node1} is not ready for overlays in ${mode} mode (docker info: "${probe.stdout.trim()}" ${probe.stderr.trim()})`);
+        this.skip();
+      }
       try {
         const created = await sh1.exec(`docker network create -d overlay ${mode === 'swarm' ? '--attachable ' : ''}${net}`, { timeoutMs: 30_000 });
         assert.equal(created.code, 0, `network create failed: ${created.stderr}`);
