@@ -178,7 +178,9 @@ describe('modern and mixed lab nodes (Docker 26, etcd 3.5, OpenSSH 10)', { skip,
       must({ ...join }, 'swarm join');
       must({ ...ssh(nodeIps[0], 'docker network create -d overlay --attachable mt-overlay') }, 'overlay create');
       must({ ...ssh(nodeIps[0], 'docker run -d --name mt1 --net mt-overlay busybox sleep 600') }, 'run mt1');
-      must({ ...ssh(nodeIps[1], 'docker run -d --name mt2 --net mt-overlay busybox sleep 600') }, 'run mt2');
+      // a fresh worker may answer "network mt-overlay not found" until its swarm session is up: retry for up to 20 s
+      must(ssh(nodeIps[1], 'for i in $(seq 1 20); do docker run -d --name mt2 --net mt-overlay busybox sleep 600 && exit 0; ' +
+        'docker rm -f mt2 >/dev/null 2>&1; sleep 1; done; exit 1'), 'run mt2');
       const p1 = ssh(nodeIps[0], 'docker exec mt1 ping -c 2 -W 3 mt2');
       assert.equal(p1.code, 0, p1.out + p1.err);
       assert.match(p1.out, /2 packets received/);
@@ -213,6 +215,23 @@ describe('modern and mixed lab nodes (Docker 26, etcd 3.5, OpenSSH 10)', { skip,
     assert.match(text, /cluster-store-unknown-flag-24/, `no cluster-store finding in: ${text.slice(0, 2000)}`);
     assert.match(text, /removed in Docker Engine 24/);
     assert.match(text, /docker swarm init/);
+  });
+
+  it('stale state: every process of a modern node SIGKILLed (container running) → up cleans it and comes back', () => {
+    must(ssh(nodeIps[1], 'docker run -d --name mt-stale busybox sleep 600'), 'run a container on node2');
+    const pids = sh('ip', ['netns', 'pids', 'docker-node2']).out.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number);
+    assert.ok(pids.length >= 5, `expected anchor, sshd, etcd, dockerd, containerd in docker-node2: ${pids.join(' ')}`);
+    for (const p of pids) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
+    assert.notEqual(lab('status').code, 0, 'status sees the broken node');
+    const t0 = Date.now();
+    const r = lab('up', '--profile', 'modern');
+    timings['modernRepairUp'] = Date.now() - t0;
+    must(r, 'lab up after SIGKILL');
+    assert.match(r.out, /cleaning up what an earlier lab session left behind/);
+    assert.equal(status()?.up, true);
+    const v = ssh(nodeIps[1], 'docker version --format {{.Server.Version}}');
+    assert.match(v.out, /^26\./);
+    ssh(nodeIps[1], 'docker rm -f mt-stale >/dev/null 2>&1');
   });
 
   it('lab down leaves no namespace, veth, mount, loop device, process or root-namespace iptables rule', () => {
