@@ -22,6 +22,8 @@ export interface StepsTestApi {
   readonly stepsController: StepsController;
   /** The display state of a step (`verified` / `expectedFailure` mean its context key is set). */
   getStepState(id: string): StepState;
+  /** The transcript of the step's last run in this session (what Show Step Output shows). */
+  getStepOutput(id: string): string | undefined;
 }
 
 function loadShippedLab(extensionPath: string, log: vscode.LogOutputChannel): LabDefinition | Error {
@@ -98,5 +100,5 @@ export function registerSteps(context: vscode.ExtensionContext, log: vscode.LogO
     context.subscriptions.push({ dispose: () => { clearTimeout(timer); } });
   }, (e: unknown) => { log.warn(`Step states not restored: ${describeError(e)}`); });
 
-  return { stepsTree, stepsController: controller, getStepState: (id) => controller.states.state(id) };
+  return { stepsTree, stepsController: controller, getStepState: (id) => controller.states.state(id), getStepOutput: (id) => transcripts.transcript(id) };
 }
