@@ -8,6 +8,12 @@ import Mocha from 'mocha';
 /** Runs the suite; rejects when a test failed or none ran. */
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 30_000, reporter: 'spec' });
+  // DOCKER_NET_LAB_TEST_GREP=<regex> runs only the matching tests (the variable reaches the extension
+  // host through the runner and code-server)
+  const grep = process.env['DOCKER_NET_LAB_TEST_GREP'];
+  if (grep) {
+    mocha.grep(new RegExp(grep));
+  }
   const files = fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
   for (const f of files) {
     mocha.addFile(path.join(__dirname, f));
