@@ -107,9 +107,11 @@ export async function etcdHealthy(node: LabNode, np: NodePaths): Promise<boolean
  * Starts the node's etcd member unless its process is alive (health is awaited separately).
  * @returns true when it was started.
  */
-export function ensureEtcd(node: LabNode, np: NodePaths, anchor: number): boolean {
+export function ensureEtcd(node: LabNode, np: NodePaths, anchor: number,
+  plan: { readonly program: string; readonly args: readonly string[]; readonly dataDir: string } = { program: 'etcd', args: etcdArgs(node, np), dataDir: np.etcdData }): boolean {
   if (pidIs(readPid(np.etcdPid), daemonPrograms.etcd)) { return false; }
-  const pid = spawnDetached('nsenter', [...inNode(anchor), 'etcd', ...etcdArgs(node, np)], path.join(np.logDir, 'etcd.log'));
+  fs.mkdirSync(plan.dataDir, { recursive: true, mode: 0o700 });
+  const pid = spawnDetached('nsenter', [...inNode(anchor), plan.program, ...plan.args], path.join(np.logDir, 'etcd.log'));
   fs.writeFileSync(np.etcdPid, `${pid}\n`);
   return true;
 }
