@@ -97,12 +97,14 @@ const STAGES = [
 
 const results = [];
 let interrupted = false;
-process.on('SIGINT', () => {
-  interrupted = true;
-  console.error('\ninterrupted: stopping the current stage, skipping the rest');
-  // the child has its own process group, so the terminal's Ctrl-C did not reach it
-  if (current?.pid) { try { process.kill(-current.pid, 'SIGINT'); } catch { /* already gone */ } }
-});
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    interrupted = true;
+    console.error(`\n${sig}: stopping the current stage, skipping the rest`);
+    // the child has its own process group, so the terminal's Ctrl-C (or timeout's TERM) did not reach it
+    if (current?.pid) { try { process.kill(-current.pid, sig); } catch { /* already gone */ } }
+  });
+}
 
 for (const stage of STAGES) {
   if ((only && !only.includes(stage.name)) || skip.includes(stage.name)) {
