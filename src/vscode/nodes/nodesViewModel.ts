@@ -300,6 +300,7 @@ export function presentationOf(s: NodesViewState, e: NodesElement): NodesItemVie
       return {
         id, label: n.name, description: nodeDescription(n), tooltip: nodeTooltip(n, lab), icon: nodeStateIcon(n.state),
         contextValue: `node.${n.state === 'online' || n.state === 'connecting' ? 'connected' : 'disconnected'}.${lab ? 'lab' : 'user'}`,
+        // expanded even while empty: an item that starts as "none" stays collapsed once children arrive
         collapsible: s.trusted ? 'expanded' : 'none',
       };
     }
