@@ -75,7 +75,9 @@ const CHECKS = [
       const steps = await editor.locator('.getting-started-step').allInnerTexts();
       if (steps.length < 20) throw new Error(`the walkthrough lists ${steps.length} steps`);
       log(`  walkthrough: ${steps.length} steps, first "${steps[0]?.split('\n')[0] ?? ''}"`);
-      await page.waitForTimeout(2500); // the step's markdown page renders in a webview
+      // the step's markdown page renders in a webview next to the list
+      await editor.locator('iframe').first().waitFor({ state: 'attached', timeout: 20_000 });
+      await page.waitForTimeout(3000);
       await page.mouse.move(5, 890);
       await shot('ui-smoke-walkthrough.png');
     },

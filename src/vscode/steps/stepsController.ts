@@ -9,6 +9,9 @@ import { StepStateTable, appliesToPath, isDone, stepIds } from './stepStates';
 import type { StepTranscripts } from './stepTranscripts';
 import { stepOutputUri } from './stepTranscripts';
 
+/** Prefix of this extension's walkthrough step ids in the workbench (`<extension id>#<walkthrough id>#`). */
+export const walkthroughStepPrefix = 'docker-network-lab.docker-network-lab#dockerNetLab.tutorial#';
+
 /** Context key holding the chosen overlay path (walkthrough steps of the other path hide). */
 export const overlayPathContextKey = 'dockerNetLab.overlayPath';
 
@@ -142,8 +145,24 @@ export class StepsController implements vscode.Disposable {
     for (const id of ids) {
       const key = stepContextKey(id);
       const value = isDone(this.states.state(id));
+      const changed = this.contextKeyValues.get(key) !== value;
       await vscode.commands.executeCommand('setContext', key, value);
       this.contextKeyValues.set(key, value);
+      if (changed) { await this.markWalkthroughStep(id, value); }
+    }
+  }
+
+  /**
+   * The walkthrough ticks a step once per session when its `onContext` key turns true, and never
+   * unticks it. So that a reset, a failed re-run or a failed re-check untick it (and a later pass ticks
+   * it again), the walkthrough's own "Mark Step Complete/Incomplete" commands are used as well. They are
+   * workbench commands, not API: when missing, the context key alone still completes the step.
+   */
+  private async markWalkthroughStep(id: string, done: boolean): Promise<void> {
+    try {
+      await vscode.commands.executeCommand(done ? 'welcome.markStepComplete' : 'welcome.markStepIncomplete', `${walkthroughStepPrefix}${id}`);
+    } catch (e) {
+      this.log.trace(`walkthrough step ${id}: ${describeError(e)}`);
     }
   }
 

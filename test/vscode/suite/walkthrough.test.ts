@@ -50,6 +50,14 @@ suite('guided lab walkthrough', () => {
     }
   });
 
+  test('the workbench has the walkthrough commands the steps feature uses to untick a step', async () => {
+    await api();
+    const all = new Set(await vscode.commands.getCommands(false));
+    for (const id of ['welcome.markStepComplete', 'welcome.markStepIncomplete', 'workbench.action.openWalkthrough']) {
+      assert.ok(all.has(id), `${id} is not registered in this VS Code`);
+    }
+  });
+
   test('the Lab Steps tree shows every chapter, and every step under its chapter', async () => {
     const { api: t, root } = await api();
     const lab = loadLab(path.join(root, 'labs', 'docker-networking'));
