@@ -45,6 +45,11 @@ function settingsEntries(): unknown[] {
 }
 
 async function writeSettingsEntries(entries: unknown[]): Promise<void> {
+  const where = vscode.workspace.getConfiguration().inspect<unknown>(nodesSettingKey);
+  if (where?.workspaceValue !== undefined || where?.workspaceFolderValue !== undefined) {
+    // a workspace value replaces the user value as a whole (arrays are not merged): a user-level write would not show
+    throw new LabError('NotSupported', `${nodesSettingKey} is set in this workspace's settings, which override your user settings; edit it there (Open Node Settings).`);
+  }
   await vscode.workspace.getConfiguration().update(nodesSettingKey, entries, vscode.ConfigurationTarget.Global);
 }
 
