@@ -226,6 +226,7 @@ export class StepsController implements vscode.Disposable {
     try {
       this.states.set(id, 'running');
       this.transcripts.begin(id, `${mode === 'run' ? 'Run' : 'Verify'} ${id} — ${step.title.en}`);
+      if (options.quiet !== true) { this.transcripts.showChannel(); } // live output under the walkthrough, focus stays
       const outcome = await vscode.window.withProgress({
         location: vscode.ProgressLocation.Notification,
         title: `${mode === 'run' ? 'Running' : 'Verifying'} "${step.title.en}"`,
