@@ -300,6 +300,7 @@ export class StepsController implements vscode.Disposable {
       detail: destructive.length > 0 ? `These steps change the nodes and will each ask first: ${destructive.join(', ')}.` : 'None of them changes the nodes\' configuration.',
     }, 'Run All');
     if (ok !== 'Run All') { return; }
+    this.transcripts.showChannel();
     for (const id of todo) {
       const state = await this.run(id, 'run', { quiet: true });
       if (state === undefined) { return; }
