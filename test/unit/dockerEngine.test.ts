@@ -52,7 +52,8 @@ function sshServer(streamlocal: boolean): Server {
     client.on('authentication', (ctx) => { if (ctx.method === 'password' && ctx.password === PW) { ctx.accept(); } else { ctx.reject(['password']); } });
     client.on('ready', () => {
       if (streamlocal) {
-        client.on('openssh.streamlocal', (accept, _reject, info) => {
+        client.on('openssh.streamlocal', (accept, reject, info) => {
+          if (!fs.existsSync(info.socketPath)) { reject(); return; } // like sshd: SSH_OPEN_CONNECT_FAILED
           counts.streamlocal++;
           const ch = accept();
           const s = net.connect(info.socketPath);
@@ -148,6 +149,18 @@ describe('DockerEngine over an SSH connection', () => {
       assert.equal((await engine.listNetworks()).length, 5);
       assert.equal(engine.transport, 'dial-stdio');
       assert.ok(counts.dialStdio - before >= 1);
+    } finally {
+      engine.dispose();
+      session.dispose();
+    }
+  });
+
+  it('reports a node without a listening Docker socket as DockerUnavailable and keeps streamlocal', async () => {
+    const session = new NodeSession(nodeOn(ports.full), { secrets: { getSecret: () => Promise.resolve(PW) }, reconnect: false });
+    const engine = new DockerEngine(session.config, session, { socketPath: path.join(dir, 'missing.sock') });
+    try {
+      await assert.rejects(engine.listContainers(), (e: unknown) => isLabError(e, 'DockerUnavailable') && e.message.includes('missing.sock'));
+      assert.equal(engine.transport, 'streamlocal', 'no fallback to dial-stdio for a stopped dockerd');
     } finally {
       engine.dispose();
       session.dispose();

@@ -475,13 +475,21 @@ export class NodeSession implements RemoteShell {
   /**
    * Opens a `direct-streamlocal@openssh.com` channel to a Unix socket on the node (e.g.
    * `/var/run/docker.sock`).
-   * @throws LabError `NotSupported` when the server refuses streamlocal forwarding, or a connect error.
+   * @throws LabError `NotSupported` when the server refuses streamlocal forwarding, `DockerUnavailable`
+   * when nothing listens on the socket, or a connect error.
    */
   async openUnixSocket(socketPath: string, signal?: AbortSignal): Promise<Duplex> {
     const client = await this.connect(signal);
     return new Promise<Duplex>((resolve, reject) => {
       client.openssh_forwardOutStreamLocal(socketPath, (err, ch) => {
         if (err !== undefined && err !== null) {
+          // SSH_OPEN_CONNECT_FAILED (2): forwarding works but nothing listens on the socket
+          if ((err as Error & { reason?: unknown }).reason === 2) {
+            reject(new LabError('DockerUnavailable', `Nothing listens on ${socketPath} on ${this.node} (is dockerd running?).`, {
+              node: this.node, cause: err, fix: `Start dockerd on ${this.node}; for the local lab run "docker-net-lab lab up".`,
+            }));
+            return;
+          }
           reject(new LabError('NotSupported', `${this.node} refused a channel to ${socketPath}: ${err.message}.`, { node: this.node, cause: err }));
           return;
         }
