@@ -78,7 +78,7 @@ async function askAddress(value?: string): Promise<{ user: string; host: string;
   if (text === undefined) { throw new LabError('Cancelled', 'Cancelled.'); }
   const r = parseUserHostPort(text);
   if (!r.ok) { throw new LabError('InvalidInput', r.message); }
-  return r;
+  return { user: r.user, host: r.host, port: r.port };
 }
 
 async function askAuth(current?: NodeConfig): Promise<{ auth: AuthMethod; keyFile?: string }> {
@@ -128,6 +128,7 @@ async function addNode(services: NodeServices): Promise<void> {
   }
   await writeSettingsEntries([...settingsEntries(), { ...node }]);
   void vscode.window.showInformationMessage(`Added ${node.name} (${node.user}@${node.host}:${node.port}) to ${nodesSettingKey}.`);
+  services.reloadConfiguration(); // the change event may come later; the new node must be known now
   if (vscode.workspace.isTrusted) { await services.connect(node.name); }
 }
 

@@ -108,6 +108,51 @@ suite('Lab Nodes tree', () => {
     }
   });
 
+  test('Add Node (typed user@host:port, validated) writes the setting; Remove Node asks first and removes it', async function () {
+    this.timeout(30_000);
+    const t = await api();
+    const w = vscode.window as unknown as Record<string, unknown>;
+    const saved = { showQuickPick: w['showQuickPick'], showInputBox: w['showInputBox'], showWarningMessage: w['showWarningMessage'], showInformationMessage: w['showInformationMessage'], showErrorMessage: w['showErrorMessage'] };
+    const errors: string[] = [];
+    const config = vscode.workspace.getConfiguration();
+    const before = config.inspect('dockerNetLab.nodes')?.globalValue;
+    const validation: (string | undefined)[] = [];
+    let confirmAsked = 0;
+    try {
+      w['showQuickPick'] = (items: readonly (vscode.QuickPickItem & { auth?: string })[]) =>
+        Promise.resolve(items.find((i) => i.auth === 'agent') ?? items[0]);
+      w['showInputBox'] = (o: vscode.InputBoxOptions) => {
+        if (o.title === 'Node address') {
+          const v = (text: string): string | undefined => o.validateInput?.(text) as string | undefined;
+          validation.push(v('root@host:99999'), v('Root!@host'), v('root@-oProxyCommand=x'), v('root@127.0.0.1:2222'));
+          return Promise.resolve('root@127.0.0.1:2222');
+        }
+        return Promise.resolve(o.value); // the suggested node name
+      };
+      w['showInformationMessage'] = () => Promise.resolve(undefined);
+      w['showErrorMessage'] = (m: string) => { errors.push(m); return Promise.resolve(undefined); };
+      w['showWarningMessage'] = (_m: string, _o: unknown, ...items: string[]) => { confirmAsked++; return Promise.resolve(items.includes('Remove') ? 'Remove' : undefined); };
+      await vscode.commands.executeCommand('dockerNetLab.node.add');
+      assert.deepEqual(errors, [], 'Add Node reported an error');
+      assert.match(validation[0] ?? '', /out of range/);
+      assert.match(validation[1] ?? '', /not a valid user name/);
+      assert.match(validation[2] ?? '', /not a valid host/);
+      assert.equal(validation[3], undefined);
+      const entries = config.inspect<unknown[]>('dockerNetLab.nodes')?.globalValue ?? [];
+      const added = entries.find((e) => (e as { host?: string }).host === '127.0.0.1') as Record<string, unknown> | undefined;
+      assert.deepEqual(added, { name: '127.0.0.1', host: '127.0.0.1', port: 2222, user: 'root', auth: 'agent' });
+      assert.ok((await waitFor(3000, () => (labels(t).some((x) => x.label === '127.0.0.1') ? true : undefined))).value, 'added node not in the tree');
+
+      await vscode.commands.executeCommand('dockerNetLab.node.remove', '127.0.0.1');
+      assert.equal(confirmAsked, 1, 'Remove did not ask for confirmation');
+      const after = config.inspect<unknown[]>('dockerNetLab.nodes')?.globalValue ?? [];
+      assert.ok(!after.some((e) => (e as { host?: string }).host === '127.0.0.1'), 'node still in settings after Remove');
+    } finally {
+      Object.assign(w, saved);
+      await config.update('dockerNetLab.nodes', before, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   suite('against the local lab', function () {
     const lab = readLab();
     let t: NodesTestApi;
