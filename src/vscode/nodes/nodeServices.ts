@@ -40,6 +40,7 @@ export class NodeServices implements vscode.Disposable {
   private config: NodesConfiguration = { nodes: [], problems: [] };
   private service: TopologyService | undefined;
   private starting: Promise<TopologyService> | undefined;
+  private startingGeneration = -1;
   private generation = 0;
   /** True after connect() of every node (and until disconnect() of every node): new nodes connect too. */
   private allWanted = false;
@@ -113,8 +114,11 @@ export class NodeServices implements vscode.Disposable {
   async topology(): Promise<TopologyService> {
     this.assertTrusted();
     if (this.service !== undefined) { return this.service; }
+    if (this.starting !== undefined && this.startingGeneration === this.generation) { return this.starting; }
+    // a start begun before the last configuration change ends in Cancelled; callers after the change get a fresh one
     const generation = this.generation;
-    this.starting ??= (async () => {
+    this.startingGeneration = generation;
+    const starting = (async () => {
       const { createTopologyService } = await import('../../core/topology/topologyService');
       await fs.promises.mkdir(path.dirname(this.acceptedKnownHosts), { recursive: true });
       const service = createTopologyService({
@@ -132,8 +136,10 @@ export class NodeServices implements vscode.Disposable {
       this.service = service;
       service.onDidChange((s) => { this.changeEmitter.fire(s); });
       return service;
-    })().finally(() => { this.starting = undefined; });
-    return this.starting;
+    })();
+    this.starting = starting;
+    starting.then(() => undefined, () => undefined).finally(() => { if (this.starting === starting) { this.starting = undefined; } });
+    return starting;
   }
 
   /**
