@@ -234,6 +234,33 @@ suite('Lab Nodes tree', () => {
       mine[0]?.dispose();
     });
 
+    test('Open Shell in Container types into docker exec -it <id> sh over the node session', async function () {
+      this.timeout(60_000);
+      const cname = `${name}-sh`;
+      const sh = await (await t.nodeServices.shells()).shell(node2);
+      try {
+        const run = await sh.exec(`docker run -d --name ${cname} busybox sleep 600`, { timeoutMs: 30_000 });
+        assert.equal(run.code, 0, `docker run failed: ${run.stderr}`);
+        const id = run.stdout.trim();
+        const item = await waitFor(3000, () => {
+          const group = child(t, child(t, undefined, node2), 'Containers');
+          return group === undefined ? undefined : child(t, group, cname);
+        });
+        assert.ok(item.value, `${cname} not in the tree`);
+        await vscode.commands.executeCommand('dockerNetLab.container.openTerminal', item.value);
+        const term = vscode.window.terminals.find((x) => x.name === `${cname} @ ${node2}`);
+        assert.ok(term, `no terminal named "${cname} @ ${node2}"`);
+        await sleep(1500); // the pty opens the exec channel
+        term.sendText('touch /typed-in-vscode && exit');
+        const done = await waitFor(10_000, () => (term.exitStatus !== undefined ? term.exitStatus : undefined));
+        const check = await sh.exec(`docker exec ${id} ls /typed-in-vscode`, { timeoutMs: 20_000 });
+        assert.equal(check.code, 0, `the command typed in the terminal did not run in the container (terminal exit ${JSON.stringify(done.value)}): ${check.stderr}`);
+        assert.equal(done.value?.code, 0, 'the container shell did not exit with 0');
+      } finally {
+        await sh.exec(`docker rm -f ${cname} >/dev/null 2>&1; true`, { timeoutMs: 20_000 }).catch(() => undefined);
+      }
+    });
+
     test('an overlay network is shown once under Multi-host networks with members from both nodes', async function () {
       const mode = (lab?.lab as { mode?: unknown } | undefined)?.mode;
       if (mode !== 'cluster' && mode !== 'swarm') {
