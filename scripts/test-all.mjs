@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NODES_FILE = '/var/lib/docker-net-lab/nodes.json';
-const LAB_NAMESPACES = ['docker-node1', 'docker-node2'];
 const cli = path.join(root, 'bin', 'docker-net-lab.js');
 const keepLab = process.env.DOCKER_NET_LAB_KEEP === '1';
 
@@ -50,13 +49,14 @@ function runStreamed(cmd, args, { timeoutMs = 30 * 60_000, env = process.env } =
   });
 }
 
-/** True when the local lab looks up: nodes file present and both network namespaces exist. */
+/**
+ * True when the local lab is really up: `lab status` checks that every daemon answers (a nodes file
+ * and namespaces left by an ended session, with their processes gone, do not count).
+ */
 function labRunning() {
   if (!fs.existsSync(NODES_FILE)) return false;
-  const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  if (r.status !== 0) return false;
-  const names = new Set(r.stdout.split('\n').map((l) => l.split(' ')[0]));
-  return LAB_NAMESPACES.every((n) => names.has(n));
+  const r = spawnSync('node', [cli, 'lab', 'status', '--json'], { encoding: 'utf8', timeout: 60_000 });
+  return r.status === 0;
 }
 
 let broughtLabUp = false;
@@ -75,16 +75,17 @@ const STAGES = [
         console.error('lab: the local lab needs root (network namespaces, dockerd); run as root or pass --skip=lab');
         return { code: 1, summary: 'lab: not run (needs root)' };
       }
-      if (labRunning()) {
-        console.log('lab: already up, using it');
-      } else {
-        console.log('lab: not up; docker-net-lab lab up');
+      const wasUp = labRunning();
+      // always run "lab up": on a running lab it is a quick check, after an ended session it cleans
+      // the stale namespaces and pidfiles and starts the lab again
+      console.log(wasUp ? 'lab: already up, checking it with lab up' : 'lab: not up; docker-net-lab lab up');
+      {
         const up = await runStreamed('node', [cli, 'lab', 'up'], { timeoutMs: 40 * 60_000 });
         if (up.code !== 0) {
           console.error(`lab: "docker-net-lab lab up" failed (exit ${up.code}); is the lab command built (npm run build) and implemented?`);
           return { code: 1, summary: 'lab: not run (lab up failed)' };
         }
-        broughtLabUp = true;
+        broughtLabUp = !wasUp;
       }
       return runStreamed('node', ['scripts/run-node-tests.mjs', 'lab', 'out/test/lab']);
     },
@@ -145,4 +146,11 @@ for (const r of results) {
 }
 const failedStages = results.filter((r) => r.status === 'FAIL');
 console.log(`total ${secs(Date.now() - t0)}: ${results.filter((r) => r.status === 'PASS').length} stages passed, ${failedStages.length} failed${failedStages.length ? ` (${failedStages.map((r) => r.name).join(', ')})` : ''}`);
+// one closing line over every runner's counts (the exit code also fails on a stage without tests, e.g. lint)
+const sum = { passed: 0, failed: 0, skipped: 0 };
+for (const r of results) {
+  const m = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/.exec(r.summary ?? '');
+  if (m) { sum.passed += Number(m[1]); sum.failed += Number(m[2]); sum.skipped += Number(m[3] ?? 0); }
+}
+console.log(`tests: ${sum.passed} passed, ${sum.failed + (failedStages.length && !sum.failed ? failedStages.length : 0)} failed${sum.skipped ? `, ${sum.skipped} skipped` : ''}`);
 process.exit(failedStages.length ? 1 : 0);
