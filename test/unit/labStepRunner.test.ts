@@ -273,6 +273,56 @@ describe('step runner (scripted fake nodes)', () => {
   });
 });
 
+describe('step runner: the kernel built-in (fake CentOS 7 node)', () => {
+  function kernelHarness(confirm: boolean): { shells: FakeShells; runner: StepRunner; confirms: ConfirmRequest[]; rebooted: () => boolean } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-kernel-'));
+    const d = path.join(dir, 'k');
+    fs.mkdirSync(d);
+    const t = { en: 'T', 'zh-cn': 'T' };
+    fs.writeFileSync(path.join(d, 'lab.json'), JSON.stringify({ kind: 'lab', schemaVersion: 1, id: 'kern', title: t, images: {}, clusterStoreMaxDockerMajor: 22, chapters: ['ch.json'] }));
+    fs.writeFileSync(path.join(d, 'ch.json'), JSON.stringify({ kind: 'chapter', id: 'ch', title: t, nodes: 'node1', steps: [
+      { id: 'kernel-up', title: t, nodes: 'node1', run: [{ builtin: 'kernelPlan' }], verify: [{ kind: 'command', run: 'uname -r', expect: { stdout: '^5\\.' } }] },
+    ] }));
+    let rebooted = false;
+    // FAKE: a CentOS 7 node on kernel 3.10 that comes back from its reboot with ELRepo's 5.4 kernel.
+    const shells = new FakeShells((node, cmd) => {
+      if (cmd === factsCommand) {
+        return { stdout: factsText(node, '20.10.24', false).replace('kernel=6.1.0-28-amd64', 'kernel=3.10.0-1160.el7.x86_64')
+          .replace(/--- os-release[\s\S]*$/, '--- os-release\nID="centos"\nVERSION_ID="7"\nPRETTY_NAME="CentOS Linux 7 (Core)"') };
+      }
+      if (cmd.startsWith('nohup sh -c "sleep 2; reboot"')) { rebooted = true; return {}; }
+      if (cmd === 'uname -r') { return { stdout: rebooted ? '5.4.278-1.el7.elrepo.x86_64\n' : '3.10.0-1160.el7.x86_64\n' }; }
+      return {};
+    });
+    const progress = new ProgressStore(path.join(dir, 'p.json'), 'k x');
+    const confirms: ConfirmRequest[] = [];
+    const runner = new StepRunner({ lab: loadLab(d, { schemaFile }), shells, progress, sleep: () => Promise.resolve(),
+      confirm: (r) => { confirms.push(r); return Promise.resolve(confirm); } });
+    return { shells, runner, confirms, rebooted: () => rebooted };
+  }
+
+  it('shows the plan, asks, runs it, reboots, reconnects and verifies the new kernel', async () => {
+    const h = kernelHarness(true);
+    const r = await h.runner.runStep('kernel-up');
+    assert.equal(r.status, 'passed', r.message);
+    assert.equal(h.confirms[0]?.kind, 'kernel');
+    assert.equal(h.confirms[0]?.commands.at(-1)?.command, 'reboot');
+    const cmds = h.shells.commands('docker-node1');
+    assert.match(cmds[0] ?? '', /vault\.centos\.org/);
+    assert.ok(cmds.indexOf('yum --enablerepo=elrepo-kernel install -y kernel-lt') < cmds.findIndex((c) => c.includes('reboot')));
+    assert.ok(cmds.includes('uname -r'));
+    assert.equal(h.rebooted(), true);
+  });
+
+  it('declined: nothing runs and the step fails with the reason', async () => {
+    const h = kernelHarness(false);
+    const r = await h.runner.runStep('kernel-up');
+    assert.equal(r.status, 'failed');
+    assert.match(r.message, /not confirmed/);
+    assert.deepEqual(h.shells.commands(), []);
+  });
+});
+
 describe('step runner helpers', () => {
   it('checks expectations', () => {
     assert.equal(unmetExpectation(undefined, { code: 0, stdout: '', stderr: '' }), undefined);
