@@ -105,6 +105,8 @@ export function renderTemplate(template: string, vars: TemplateVars, mode: 'shel
       out += value;
     } else if (p.quote === 'single') {
       throw new LabError('InvalidInput', `{{${p.name}}} sits inside single quotes, where it cannot be substituted safely.`);
+    } else if (value.includes('\0')) {
+      throw new LabError('InvalidInput', `The value of {{${p.name}}} contains a NUL byte, which cannot be passed to a shell.`);
     } else {
       out += shellQuote(value);
     }

@@ -26,8 +26,9 @@ export interface NodesFile {
 }
 
 const nameRe = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$';
-// host names (RFC 1123 labels) or IPv4/IPv6 literals; nothing that a shell or ssh could read as an option
-const hostRe = '^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\\[?[0-9A-Fa-f:.]+\\]?)$';
+// host names (RFC 1123 labels) or IPv4/IPv6 literals; nothing that a shell or ssh could read as an option.
+// An IPv6 literal holds a ":" and has either both brackets or none (a lone "[" is a shell glob character).
+const hostRe = '^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*|\\[[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\\])$';
 
 /** JSON schema of a {@link NodeConfig} (also used to validate VS Code settings). */
 export const nodeConfigSchema = {
