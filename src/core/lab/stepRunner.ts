@@ -171,6 +171,31 @@ export function overlayPathForDocker(dockerVersion: string, maxMajor: number): O
 }
 
 /**
+ * The overlay path the nodes' Docker versions allow: the cluster store only when every node runs Docker
+ * `maxMajor` or older (dockerd 23 removed `--cluster-store`), swarm otherwise (and when a version is unknown).
+ * A mixed pair (20.10 + 26) therefore takes the swarm path.
+ */
+export function overlayPathForNodes(dockerVersions: readonly string[], maxMajor: number): OverlayPath {
+  return dockerVersions.length > 0 && dockerVersions.every((v) => overlayPathForDocker(v, maxMajor) === 'cluster-store') ? 'cluster-store' : 'swarm';
+}
+
+/**
+ * Why the cluster-store path cannot run on these nodes (a node with a known Docker newer than `maxMajor`),
+ * or `undefined` when it can (or the path is swarm).
+ */
+export function clusterStoreRefusal(facts: LabFacts, maxMajor: number): string | undefined {
+  if (facts.overlayPath !== 'cluster-store') { return undefined; }
+  const bad = facts.nodes.find((n) => (majorVersion(n.dockerVersion) ?? 0) > maxMajor);
+  if (bad === undefined) { return undefined; }
+  return `The cluster-store path needs Docker ${maxMajor} or older on every node, but ${bad.name} runs Docker ${bad.dockerVersion}: `
+    + 'dockerd 23 and later have no --cluster-store/--cluster-advertise (the daemon refuses to start with them). '
+    + 'Overlay networks on this Docker come from swarm mode.';
+}
+
+/** The fix shown with {@link clusterStoreRefusal}. */
+export const clusterStoreRefusalFix = 'Choose the swarm path: "docker-net-lab run --all --path swarm" (or pick the swarm path in the Steps view).';
+
+/**
  * Runs and verifies the steps of a lab on the configured nodes through a {@link ShellProvider}.
  *
  * Contract (see docs/guided-lab.md): every command is announced (`command` event, node named) and its
@@ -216,8 +241,7 @@ export class StepRunner {
       nodes.push(await gatherNodeFacts(sh, this.options.hosts?.[name] ?? name, signal));
     }
     const chosen = this.options.overlayPath ?? this.progress.progress.overlayPath;
-    const first = nodes[0];
-    const overlayPath = chosen ?? overlayPathForDocker(first?.dockerVersion ?? '', this.lab.clusterStoreMaxDockerMajor);
+    const overlayPath = chosen ?? overlayPathForNodes(nodes.map((n) => n.dockerVersion), this.lab.clusterStoreMaxDockerMajor);
     this.factsCache = { nodes, overlayPath, overlayPathSource: chosen === undefined ? 'docker-version' : 'choice' };
     this.log.debug(`lab facts: ${JSON.stringify(this.factsCache)}`);
     return this.factsCache;
@@ -479,6 +503,10 @@ export class StepRunner {
       if (!conditionHolds(step.when, node1, facts.overlayPath)) {
         return this.finish(step, { status: 'skipped', message: `Does not apply on the ${facts.overlayPath} path.`, checks: [], durationMs: ms() }, facts, true);
       }
+      const refusal = step.when?.overlayPath === 'cluster-store' ? clusterStoreRefusal(facts, this.lab.clusterStoreMaxDockerMajor) : undefined;
+      if (refusal !== undefined) {
+        return this.finish(step, { status: 'failed', message: `${refusal} ${clusterStoreRefusalFix}`, checks: [], durationMs: ms() }, facts, false);
+      }
       if (opts.ignorePrerequisites !== true) {
         const applies = (p: string): boolean => conditionHolds(findStep(this.lab, p)?.step.when, node1, facts?.overlayPath ?? 'swarm');
         const missing = step.prerequisites.filter((p) => applies(p) && !['passed', 'skipped'].includes(this.progress.step(p)?.status ?? ''));
@@ -584,9 +612,17 @@ export class StepRunner {
     }
   }
 
-  /** Runs every step in order (from `from` when given); stops at the first failed or cancelled step. */
+  /**
+   * Runs every step in order (from `from` when given); stops at the first failed or cancelled step.
+   * @throws LabError `NotSupported` when the chosen overlay path is cluster-store but a node runs Docker newer
+   *   than `clusterStoreMaxDockerMajor` (nothing is run); `NotFound` for an unknown `from`.
+   */
   async runAll(opts: RunOptions & { readonly from?: string } = {}): Promise<StepResult[]> {
     const steps = allSteps(this.lab);
+    // facts that cannot be gathered are reported by the first step, as before
+    const known = await this.facts(opts.signal).catch(() => undefined);
+    const refusal = known === undefined ? undefined : clusterStoreRefusal(known, this.lab.clusterStoreMaxDockerMajor);
+    if (refusal !== undefined) { throw new LabError('NotSupported', refusal, { fix: clusterStoreRefusalFix }); }
     let start = 0;
     if (opts.from !== undefined) {
       start = steps.findIndex((s) => s.step.id === opts.from);
