@@ -222,6 +222,7 @@ export class DiagnosticMatcher {
       links: r.rule.links,
       destructive: r.rule.destructive === true,
       ...(r.rule.fixAction === undefined ? {} : { fixAction: r.rule.fixAction }),
+      ...(r.rule.fixCommands === undefined ? {} : { fixCommands: r.rule.fixCommands.map((c) => fillTemplate(c, r.facts, this.context)) }),
     };
     return finding;
   }

@@ -41,6 +41,11 @@ export interface DiagnosticRule {
   readonly links: readonly string[];
   /** Id of a lab step/action that applies the fix, when one exists. */
   readonly fixAction?: string;
+  /**
+   * Machine-applicable form of the fix: shell command lines (with `{fact}` placeholders) that run
+   * unattended, as root, on the node the message came from. Only set when they need no human choice.
+   */
+  readonly fixCommands?: readonly string[];
   /** True when applying the fix removes or restarts something (containers, daemons): ask first. */
   readonly destructive?: boolean;
   /** Generic rules are only reported for a line that no specific rule matched. */
@@ -77,6 +82,8 @@ export interface Finding {
   readonly links: readonly string[];
   /** The rule's fix action id, if any. */
   readonly fixAction?: string;
+  /** The rule's machine-applicable fix commands with the facts filled, if any. */
+  readonly fixCommands?: readonly string[];
   /** True when the fix is destructive. */
   readonly destructive: boolean;
 }

@@ -149,7 +149,16 @@ export function checkFirewall(n: NodeFacts): Finding[] {
   const fixCommands = fw.kind === 'firewalld'
     ? `${fw.blockedPorts.map((p) => `sudo firewall-cmd --permanent --add-port=${p}`).join('\n')}\nsudo firewall-cmd --reload && sudo systemctl restart docker`
     : fw.blockedPorts.map((p) => { const [num, proto] = p.split('/'); return `sudo iptables -I INPUT -p ${proto ?? 'tcp'} --dport ${num ?? ''} -j ACCEPT`; }).join('\n');
-  return [finding(stateRules.firewallBlocks, { ...baseFacts(n), firewall: fw.kind, ports, fixCommands })];
+  const applicable = fw.kind === 'firewalld'
+    ? fixCommands.split('\n')
+    : fw.blockedPorts.flatMap((p) => {
+      const [num = '', proto = 'tcp'] = p.split('/');
+      return [
+        `iptables -S INPUT | grep -E -- '^-A INPUT .*-p ${proto} .*--dports? ([0-9:,]*,)?${num}(,[0-9:,]*)? .*-j (DROP|REJECT)' | sed 's/^-A /-D /' | while read -r rule; do eval "iptables $rule" || exit 1; done`,
+        `iptables -S INPUT | grep -q '^-P INPUT ACCEPT' || iptables -I INPUT -p ${proto} --dport ${num} -j ACCEPT`,
+      ];
+    });
+  return [{ ...finding(stateRules.firewallBlocks, { ...baseFacts(n), firewall: fw.kind, ports, fixCommands }), fixCommands: applicable }];
 }
 
 /** Underlay MTU below 1500. */
