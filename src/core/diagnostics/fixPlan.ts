@@ -43,7 +43,7 @@ const unfilled = /<[a-z][a-z-]*>/;
  * Works out how to apply `finding`'s fix. Machine-applicable commands win over a fix action; a fix
  * action naming one of `stepIds` becomes a step plan; `etcd.enableV2` becomes its commands. Never throws.
  */
-export function fixPlan(finding: Finding, stepIds: ReadonlySet<string> = new Set()): FixPlan {
+export function fixPlan(finding: Pick<Finding, 'fixCommands' | 'fixAction' | 'destructive'>, stepIds: ReadonlySet<string> = new Set()): FixPlan {
   const destructive = finding.destructive;
   if (finding.fixCommands !== undefined && finding.fixCommands.length > 0) {
     const missing = finding.fixCommands.find((c) => unfilled.test(c));

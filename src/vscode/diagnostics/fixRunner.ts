@@ -12,14 +12,18 @@ export interface FixRequest {
   readonly node?: string;
   /** A lab step/action id that applies the fix, when the rule names one. */
   readonly fixAction?: string;
+  /** Machine-applicable fix commands (facts filled), when the rule has them. */
+  readonly fixCommands?: readonly string[];
+  /** The guided-lab step the finding belongs to (verified again after the fix). */
+  readonly step?: string;
   /** True when the fix removes or restarts something. */
   readonly destructive: boolean;
 }
 
 /** What happened when a fix was applied. */
 export interface FixRunResult {
-  /** `ran`: executed on the node; `copied`: handed to the user (clipboard); `cancelled`. */
-  readonly outcome: 'ran' | 'copied' | 'cancelled';
+  /** `ran`: executed on the node; `failed`: executed but a command failed; `copied`: handed to the user (clipboard); `cancelled`. */
+  readonly outcome: 'ran' | 'failed' | 'copied' | 'cancelled';
   /** One sentence for the user. */
   readonly message: string;
 }

@@ -55,12 +55,12 @@ export function registerDiagnostics(context: vscode.ExtensionContext, log: vscod
     const f = s.finding;
     const node = f.facts['node'];
     if (f.destructive) {
-      const preview = fixCommandLines(f.fix).slice(0, 6).join('\n');
+      const preview = (f.fixCommands ?? fixCommandLines(f.fix)).slice(0, 6).join('\n');
       const choice = await vscode.window.showWarningMessage(`Apply the fix for "${f.title}"${node === undefined ? '' : ` on ${node}`}? It removes or restarts something:\n\n${preview}`, { modal: true }, 'Apply');
       if (choice !== 'Apply') { return undefined; }
     }
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Applying fix: ${f.title}`, cancellable: true }, (_p, token) =>
-      getFixRunner().run({ ruleId: f.ruleId, title: f.title, fix: f.fix, destructive: f.destructive, ...(node === undefined ? {} : { node }), ...(f.fixAction === undefined ? {} : { fixAction: f.fixAction }) }, token));
+      getFixRunner().run({ ruleId: f.ruleId, title: f.title, fix: f.fix, destructive: f.destructive, step: f.step, ...(node === undefined ? {} : { node }), ...(f.fixAction === undefined ? {} : { fixAction: f.fixAction }), ...(f.fixCommands === undefined ? {} : { fixCommands: f.fixCommands }) }, token));
     log.info(`applyFix ${f.ruleId}: ${result.outcome}`);
     if (result.outcome !== 'cancelled') { void vscode.window.showInformationMessage(result.message); }
     return result;

@@ -2,9 +2,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors';
 import type { LabDefinition } from '../../core/lab/labDefinition';
-import { findStep, isBuiltin } from '../../core/lab/labDefinition';
+import { allSteps, findStep, isBuiltin } from '../../core/lab/labDefinition';
 import { loadLab } from '../../core/lab/loadLab';
 import { registerCommand } from '../commands/registry';
+import { setFixRunner } from '../diagnostics/fixRunner';
+import { createNodeFixRunner } from '../diagnostics/nodeFixRunner';
 import { getNodeServices } from '../nodes/nodeServices';
 import { createCoreLabBackend } from './coreLabBackend';
 import { stepIdArgument } from './labBackend';
@@ -67,6 +69,14 @@ export function registerSteps(context: vscode.ExtensionContext, log: vscode.LogO
     vscode.workspace.registerTextDocumentContentProvider(stepOutputScheme, transcripts),
     { dispose: () => { recheck.abort(); } },
   );
+
+  // "Apply fix" on a diagnostics finding runs the fix on its node, then verifies the step through this controller.
+  context.subscriptions.push(setFixRunner(createNodeFixRunner({
+    shells: () => getNodeServices().shells(),
+    stepIds: () => { const l = controller.lab(); return new Set(l instanceof Error ? [] : allSteps(l).map((r) => r.step.id)); },
+    runStep: (id, mode) => controller.run(id, mode, { quiet: true }),
+    log: (line) => { log.info(line); },
+  })));
 
   const stepOrPick = async (arg: unknown, verb: string): Promise<string | undefined> =>
     stepIdArgument(arg) ?? await controller.pickStep(`Step to ${verb}`);
