@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Readable } from 'node:stream';
+import type { Finding } from '../../core/diagnostics/ruleTypes';
 import { LabError } from '../../core/errors';
 import type { CliCommand, CliIo } from '../cliIo';
 
-const usage = 'docker-net-lab diagnose [FILE|-] [--json] [--node NAME] [--own-ip IP] [--peer-ip IP]\n       docker-net-lab diagnose --state [--json] [--nodes FILE] [--timeout MS]';
+const usage = 'docker-net-lab diagnose [FILE|-] [--json] [--node NAME] [--own-ip IP] [--peer-ip IP] [--apply [--yes]]\n       docker-net-lab diagnose --state [--json] [--nodes FILE] [--timeout MS] [--apply [--yes]]';
 
 /** `docker-net-lab diagnose`: finds the known error messages in a log or command output and explains them. */
 export const diagnoseCommand: CliCommand = {
@@ -18,6 +19,7 @@ export const diagnoseCommand: CliCommand = {
         options: {
           json: { type: 'boolean' }, node: { type: 'string' }, 'own-ip': { type: 'string' }, 'peer-ip': { type: 'string' },
           state: { type: 'boolean' }, nodes: { type: 'string' }, timeout: { type: 'string' },
+          apply: { type: 'boolean' }, yes: { type: 'boolean' },
         },
       });
     } catch (e) {
@@ -29,7 +31,8 @@ export const diagnoseCommand: CliCommand = {
         ...(parsed.values.nodes === undefined ? [] : ['--nodes', parsed.values.nodes]),
         ...(parsed.values.timeout === undefined ? [] : ['--timeout', parsed.values.timeout]),
       ];
-      return runStateDiagnosis(nodeArgs, parsed.values.json === true, io);
+      const apply = parsed.values.apply === true ? { yes: parsed.values.yes === true, nodes: parsed.values.nodes } : undefined;
+      return runStateDiagnosis(nodeArgs, parsed.values.json === true, io, apply);
     }
     if (parsed.positionals.length > 1) { throw new LabError('InvalidInput', `one file at most.\nusage: ${usage}`); }
     const file = parsed.positionals[0] ?? '-';
@@ -54,12 +57,16 @@ export const diagnoseCommand: CliCommand = {
     matcher.end();
     const findings = matcher.findings();
     io.out(parsed.values.json === true ? `${JSON.stringify(findingsToJson(findings), null, 2)}\n` : formatFindings(findings, file === '-' ? '<stdin>' : file));
+    if (parsed.values.apply === true) {
+      const { applyFindings } = await import('./diagnoseApply');
+      return applyFindings(findings, io, { node: parsed.values.node, yes: parsed.values.yes === true, nodes: parsed.values.nodes });
+    }
     return 0;
   },
 };
 
 /** `diagnose --state`: gathers node facts over SSH and prints the state checks' findings. */
-async function runStateDiagnosis(nodeArgs: readonly string[], json: boolean, io: CliIo): Promise<number> {
+async function runStateDiagnosis(nodeArgs: readonly string[], json: boolean, io: CliIo, apply?: { yes: boolean; nodes: string | undefined }): Promise<number> {
   const { cliKnownHostsFiles, cliLogger, envSecretProvider, parseNodesCliArgs } = await import('./nodes');
   const opts = parseNodesCliArgs(nodeArgs, io);
   const { createShellProvider } = await import('../../core/ssh/sessionPool');
@@ -68,6 +75,7 @@ async function runStateDiagnosis(nodeArgs: readonly string[], json: boolean, io:
   const pool = createShellProvider(opts.nodes, {
     secrets: envSecretProvider(io.env), knownHostsFiles: cliKnownHostsFiles(io), logger: cliLogger(io), readyTimeoutMs: opts.timeoutMs, reconnect: false,
   });
+  let findings: Finding[];
   try {
     const hosts = new Map(opts.nodes.map((n) => [n.name, n.host]));
     const result = await checkLabState(pool, (node) => hosts.get(node), io.signal);
@@ -81,8 +89,11 @@ async function runStateDiagnosis(nodeArgs: readonly string[], json: boolean, io:
       }
       io.out(formatFindings(result.findings, 'lab state'));
     }
-    return 0;
+    findings = result.findings;
   } finally {
     pool.dispose();
   }
+  if (apply === undefined) { return 0; }
+  const { applyFindings } = await import('./diagnoseApply');
+  return applyFindings(findings, io, apply);
 }
