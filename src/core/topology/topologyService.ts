@@ -26,7 +26,7 @@ export interface TopologyServiceOptions {
   readonly debounceMs?: number;
   /** Period of the full resync of every online node, ms (default 30 000; 0 disables). */
   readonly fullResyncMs?: number;
-  /** Reconnect policy of the SSH sessions (default: 500 ms doubling up to 30 s). */
+  /** Reconnect policy of the SSH sessions (default: 500 ms doubling up to 3 s). */
   readonly reconnect?: ReconnectPolicy;
   /** SSH keepalive interval, ms (default 10 000). */
   readonly keepaliveIntervalMs?: number;
