@@ -24,9 +24,13 @@ const [node1Ip, node2Ip] = nodeIps;
 const [node1, node2] = nodeNames;
 
 function cli(...args: string[]): Cmd {
+  return cliWithInput(undefined, ...args);
+}
+
+function cliWithInput(input: string | undefined, ...args: string[]): Cmd {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'docker-net-lab.js'), ...args],
-    { encoding: 'utf8', timeout: 600_000, env, maxBuffer: 64 * 1024 * 1024 });
+    { encoding: 'utf8', timeout: 600_000, env, maxBuffer: 64 * 1024 * 1024, ...(input === undefined ? {} : { input }) });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr, ms: Date.now() - t0 };
 }
 
@@ -152,9 +156,12 @@ describe('live diagnostics on the local lab', { concurrency: 1 }, () => {
       const f = pick(diagnose(second.err, { node: node1 }), 'container-name-conflict', second.err);
       assert.equal(f.facts['container'], 'web');
       assert.deepEqual(f.fixCommands, ['docker rm -f web']);
-      const fix = applyFix(f, node1Ip);
-      must(cli('run', f.step, '--yes'), `run ${f.step}`);
-      report('container name conflict', f, fix, t0);
+      // applied through the CLI: the real stderr piped into `diagnose - --apply`, which then runs the step
+      const applied = must(cliWithInput(second.err, 'diagnose', '-', '--node', node1, '--apply', '--yes'), 'diagnose --apply');
+      assert.match(applied.out, /\[docker-node1\]\$ docker rm -f web/);
+      assert.match(applied.out, /step ch1-publish-port: passed/);
+      must(cli('verify', f.step), `verify ${f.step}`);
+      report('container name conflict', f, 'docker-net-lab diagnose - --apply (docker rm -f web, run ch1-publish-port)', t0);
     } finally {
       ssh(node1Ip, 'docker rm -f web');
     }
@@ -242,7 +249,10 @@ describe('live diagnostics on the local lab', { concurrency: 1 }, () => {
       assert.ok(f !== undefined, `state check on node2: ${state.out}`);
       assert.match(f.facts['ports'] ?? '', /2380\/tcp/);
       assert.match(f.fixCommands?.join('\n') ?? '', /-D|2380/);
-      const fix = applyFix(f, node2Ip);
+      // applied through the CLI: the state check again, with --apply (fix commands on node2, then its step)
+      const applied = must(cli('diagnose', '--state', '--apply', '--yes'), 'diagnose --state --apply');
+      assert.match(applied.out, /\[docker-node2\]\$ iptables -S INPUT/);
+      const fix = (f.fixCommands ?? []).join(' && ');
       assert.notEqual(ssh(node2Ip, 'iptables -C INPUT -p tcp --dport 2380 -j DROP').code, 0, 'the DROP rule is gone');
       must(ssh(node1Ip, 'for i in $(seq 30); do ETCDCTL_API=2 etcdctl cluster-health | grep -q "cluster is healthy" && exit 0; sleep 1; done; exit 1'), 'etcd healthy again');
       must(cli('verify', f.step), `verify ${f.step}`);
