@@ -34,7 +34,7 @@ function sshArgs(n: NodeConfig, ...command: string[]): string[] {
 
 /** Runs the docker CLI on a node with the ssh CLI (independent of our transport). */
 function dockerOverSsh(n: NodeConfig, args: string): string {
-  return execFileSync('ssh', sshArgs(n, `docker ${args}`), { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('ssh', sshArgs(n, `docker ${args}`), { encoding: 'utf8', timeout: 30_000, maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** An image present on the node to start probe containers from (busybox preferred). */
