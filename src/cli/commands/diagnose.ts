@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Readable } from 'node:stream';
 import type { Finding } from '../../core/diagnostics/ruleTypes';
 import { LabError } from '../../core/errors';
+import { parseCliArgs } from '../cliArgs';
 import type { CliCommand, CliIo } from '../cliIo';
 
 const usage = 'docker-net-lab diagnose [FILE|-] [--json] [--node NAME] [--own-ip IP] [--peer-ip IP] [--apply [--yes]]\n       docker-net-lab diagnose --state [--json] [--nodes FILE] [--timeout MS] [--apply [--yes]]';
@@ -12,19 +12,11 @@ export const diagnoseCommand: CliCommand = {
   summary: 'explain the known Docker/etcd errors in a log or command output (a file, or stdin with -)',
   usage,
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...args], allowPositionals: true, strict: true,
-        options: {
-          json: { type: 'boolean' }, node: { type: 'string' }, 'own-ip': { type: 'string' }, 'peer-ip': { type: 'string' },
-          state: { type: 'boolean' }, nodes: { type: 'string' }, timeout: { type: 'string' },
-          apply: { type: 'boolean' }, yes: { type: 'boolean' },
-        },
-      });
-    } catch (e) {
-      throw new LabError('InvalidInput', `${e instanceof Error ? e.message : String(e)}\nusage: ${usage}`);
-    }
+    const parsed = parseCliArgs(args, {
+      json: { type: 'boolean' }, node: { type: 'string' }, 'own-ip': { type: 'string' }, 'peer-ip': { type: 'string' },
+      state: { type: 'boolean' }, nodes: { type: 'string' }, timeout: { type: 'string' },
+      apply: { type: 'boolean' }, yes: { type: 'boolean' },
+    }, { positionals: true, usage });
     if (parsed.values.state === true) {
       if (parsed.positionals.length > 0) { throw new LabError('InvalidInput', `--state reads the nodes, not a file.\nusage: ${usage}`); }
       const nodeArgs = [

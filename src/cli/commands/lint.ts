@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { LabError } from '../../core/errors';
+import { parseCliArgs } from '../cliArgs';
 import type { CliCommand } from '../cliIo';
 
 const usage = 'docker-net-lab lint FILE... [--json] [--docker-version V] [--etcd-version V]';
@@ -10,15 +10,7 @@ export const lintCommand: CliCommand = {
   summary: 'check docker, dockerd, etcd and etcdctl command lines in shell scripts, Markdown code blocks and Dockerfiles',
   usage,
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...args], allowPositionals: true, strict: true,
-        options: { json: { type: 'boolean' }, 'docker-version': { type: 'string' }, 'etcd-version': { type: 'string' } },
-      });
-    } catch (e) {
-      throw new LabError('InvalidInput', `${e instanceof Error ? e.message : String(e)}\nusage: ${usage}`);
-    }
+    const parsed = parseCliArgs(args, { json: { type: 'boolean' }, 'docker-version': { type: 'string' }, 'etcd-version': { type: 'string' } }, { positionals: true, usage });
     if (parsed.positionals.length === 0) { throw new LabError('InvalidInput', `no file given.\nusage: ${usage}`); }
     const { lintText } = await import('../../core/diagnostics/commandLinter');
     const { formatLintFindings } = await import('../../core/diagnostics/formatFindings');

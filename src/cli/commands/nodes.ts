@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { LabError, describeError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { redactingLogger, silentLogger } from '../../core/logger';
@@ -7,6 +6,7 @@ import type { NodeConfig } from '../../core/nodes/nodeConfig';
 import { readNodesFile } from '../../core/nodes/nodesFile';
 import type { SecretProvider, SecretRequest } from '../../core/ssh/nodeSession';
 import { defaultKnownHostsFiles } from '../../core/ssh/nodeSession';
+import { parseCliArgs } from '../cliArgs';
 import type { CliCommand, CliIo } from '../cliIo';
 
 /**
@@ -53,12 +53,7 @@ export interface NodesCliOptions {
 
 /** Parses `[--json] [--nodes FILE] [--timeout MS]` and reads the nodes file. @throws LabError `InvalidInput`. */
 export function parseNodesCliArgs(args: readonly string[], io: CliIo): NodesCliOptions {
-  let values: { json?: boolean; nodes?: string; timeout?: string };
-  try {
-    ({ values } = parseArgs({ args: [...args], options: { json: { type: 'boolean' }, nodes: { type: 'string' }, timeout: { type: 'string' } }, strict: true, allowPositionals: false }));
-  } catch (e) {
-    throw new LabError('InvalidInput', describeError(e));
-  }
+  const { values } = parseCliArgs(args, { json: { type: 'boolean' }, nodes: { type: 'string' }, timeout: { type: 'string' } });
   const timeoutMs = values.timeout === undefined ? 8000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) { throw new LabError('InvalidInput', `--timeout must be a positive number of milliseconds, not "${values.timeout ?? ''}".`); }
   const nodesFile = values.nodes ?? labNodesFile(io.env);

@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util';
-import { LabError, describeError } from '../../core/errors';
+import { parseCliArgs } from '../cliArgs';
 import type { CliCommand } from '../cliIo';
 import { openLabSession } from './run';
 
@@ -8,12 +7,7 @@ export const resetCommand: CliCommand = {
   summary: 'remove everything the guided lab created on the nodes (containers, networks, built images, dockerd flags, swarm) and clear the progress',
   usage: 'docker-net-lab reset [--yes] [--nodes FILE]',
   async run(args, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({ args: [...args], strict: true, allowPositionals: false, options: { yes: { type: 'boolean' }, nodes: { type: 'string' } } }));
-    } catch (e) {
-      throw new LabError('InvalidInput', describeError(e));
-    }
+    const { values } = parseCliArgs(args, { yes: { type: 'boolean' }, nodes: { type: 'string' } });
     const yes = values.yes === true;
     if (!yes && process.stdin.isTTY !== true) {
       io.err('docker-net-lab reset: refusing without --yes when not on a terminal (it removes containers and networks on the nodes).\n');

@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util';
-import { LabError, describeError } from '../../core/errors';
+import { LabError } from '../../core/errors';
 import type { LabDefinition, OverlayPath } from '../../core/lab/labDefinition';
 import { overlayPaths } from '../../core/lab/labDefinition';
 import type { ConfirmRequest, RunEvent, StepResult, StepRunner } from '../../core/lab/stepRunner';
@@ -7,6 +6,7 @@ import type { ProgressStore } from '../../core/lab/progressStore';
 import { labNodesFile } from '../../core/nodes/localLabPaths';
 import type { NodesFile } from '../../core/nodes/nodesFile';
 import { readNodesFile } from '../../core/nodes/nodesFile';
+import { parseCliArgs, stepIdOrAll } from '../cliArgs';
 import type { CliCommand, CliIo } from '../cliIo';
 import { cliKnownHostsFiles, cliLogger, envSecretProvider } from './nodes';
 
@@ -139,21 +139,11 @@ export const runCommand: CliCommand = {
   summary: 'run a step of the guided lab (or all of them) on the nodes, then verify it',
   usage: 'docker-net-lab run <step-id> | --all [--from <step-id>] [--path cluster-store|swarm] [--yes] [--json] [--nodes FILE]',
   async run(args, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...args], allowPositionals: true, strict: true,
-        options: { all: { type: 'boolean' }, from: { type: 'string' }, path: { type: 'string' }, yes: { type: 'boolean' }, json: { type: 'boolean' }, nodes: { type: 'string' } },
-      });
-    } catch (e) {
-      throw new LabError('InvalidInput', describeError(e));
-    }
-    const { values, positionals } = parsed;
-    const all = values.all === true;
-    if (all === (positionals.length === 1) || positionals.length > 1) {
-      throw new LabError('InvalidInput', 'Give one step id or --all (see "docker-net-lab steps").');
-    }
-    if (values.from !== undefined && !all) { throw new LabError('InvalidInput', '--from goes with --all.'); }
+    const { values, positionals } = parseCliArgs(args, {
+      all: { type: 'boolean' }, from: { type: 'string' }, path: { type: 'string' }, yes: { type: 'boolean' }, json: { type: 'boolean' }, nodes: { type: 'string' },
+    }, { positionals: true });
+    const stepId = stepIdOrAll(values.all, positionals);
+    if (values.from !== undefined && stepId !== undefined) { throw new LabError('InvalidInput', '--from goes with --all.'); }
     const overlayPath = parsePath(values.path);
     const s = await openLabSession(io, { nodes: values.nodes, yes: values.yes === true, json: values.json === true });
     try {
@@ -166,9 +156,9 @@ export const runCommand: CliCommand = {
         io.out(`nodes: ${facts.nodes.map((n) => `${n.name} ${n.ip} (Docker ${n.dockerVersion || '?'}, kernel ${n.kernel})`).join(', ')}\n`);
         io.out(`overlay path: ${facts.overlayPath} (${facts.overlayPathSource === 'choice' ? 'your choice' : 'from the Docker version'})\n`);
       }
-      const results = all
+      const results = stepId === undefined
         ? await s.runner.runAll({ signal: io.signal, ...(values.from === undefined ? {} : { from: values.from }) })
-        : [await s.runner.runStep(positionals[0] ?? '', { signal: io.signal })];
+        : [await s.runner.runStep(stepId, { signal: io.signal })];
       return summarize(io, results, values.json === true);
     } finally {
       s.dispose();

@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
-import { LabError, describeError, isLabError } from '../../core/errors';
+import { isLabError } from '../../core/errors';
 import { allSteps, stepContextKey } from '../../core/lab/labDefinition';
 import type { LabProgress } from '../../core/lab/progressStore';
+import { parseCliArgs } from '../cliArgs';
 import type { CliCommand } from '../cliIo';
 import { loadLabAndProgress } from './run';
 
@@ -10,12 +10,7 @@ export const stepsCommand: CliCommand = {
   summary: 'list the steps of the guided lab with their recorded status',
   usage: 'docker-net-lab steps [--json] [--nodes FILE]',
   async run(args, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({ args: [...args], strict: true, allowPositionals: false, options: { json: { type: 'boolean' }, nodes: { type: 'string' } } }));
-    } catch (e) {
-      throw new LabError('InvalidInput', describeError(e));
-    }
+    const { values } = parseCliArgs(args, { json: { type: 'boolean' }, nodes: { type: 'string' } });
     let lab;
     let progress: LabProgress | undefined;
     try {
