@@ -12,14 +12,19 @@ let log: vscode.LogOutputChannel | undefined;
 /** What activate() returns: handles for the tests inside VS Code (`extension.exports`). */
 export type ExtensionApi = NodesTestApi & StepsTestApi;
 
-/** Entry point: registers commands and views. Heavy modules (ssh2, dockerode) load on first use. */
+/**
+ * Entry point: registers commands and views. Heavy modules (ssh2, dockerode, in dist/vendor) and the
+ * lab definition load on first use.
+ */
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
+  const started = performance.now();
   log = vscode.window.createOutputChannel('Docker Network Lab', { log: true });
   context.subscriptions.push(log);
   registerCommands(context, log);
   const nodes = registerNodes(context, log);
   const steps = registerSteps(context, log);
   registerDiagnostics(context, log);
+  log.debug(`Activated in ${(performance.now() - started).toFixed(1)} ms.`);
   return { ...nodes, ...steps };
 }
 

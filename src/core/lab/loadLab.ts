@@ -37,7 +37,8 @@ function compile(schemaFile: string): { lab: ValidateFunction; chapter: Validate
   const cached = validators.get(schemaFile);
   if (cached !== undefined) { return cached; }
   const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8')) as { $id: string };
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+  // validateSchema: false: the shipped schema is checked against the meta-schema by a unit test
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, validateSchema: false });
   ajv.addSchema(schema);
   const lab = ajv.getSchema(`${schema.$id}#/definitions/labFile`);
   const chapter = ajv.getSchema(`${schema.$id}#/definitions/chapterFile`);

@@ -1,9 +1,8 @@
 // Pure (no vscode import): reading the `dockerNetLab.nodes` setting and the local lab's nodes file into
 // one list of nodes plus per-entry problems, and parsing what the user types in "Add Node".
-import Ajv from 'ajv';
 import { isLabError } from '../../core/errors';
 import type { NodeConfig } from '../../core/nodes/nodeConfig';
-import { nodeConfigSchema, parseNodeConfig } from '../../core/nodes/nodesFile';
+import { nodeConfigSchema, nodeConfigValidator, parseNodeConfig } from '../../core/nodes/nodesFile';
 
 /** Where a configured node comes from. */
 export type NodeOrigin = 'localLab' | 'settings';
@@ -37,11 +36,9 @@ export interface NodesConfiguration {
 /** The settings key holding the user's nodes. */
 export const nodesSettingKey = 'dockerNetLab.nodes';
 
-let fieldValidator: ReturnType<Ajv['compile']> | undefined;
-
 /** The first offending field of an entry and a sentence about it (structured ajv errors, not message text). */
 export function describeNodeProblem(value: unknown): { field: string; message: string } | undefined {
-  fieldValidator ??= new Ajv({ allErrors: true }).compile(nodeConfigSchema);
+  const fieldValidator = nodeConfigValidator();
   if (fieldValidator(value)) {
     const auth = (value as { auth?: unknown }).auth;
     const keyFile = (value as { keyFile?: unknown }).keyFile;

@@ -37,7 +37,7 @@ export function forwardEvent(e: RunEvent, l: StepRunListener): void {
  * (ssh2 loads on first use) and rebuilt when the node configuration changes.
  */
 export function createCoreLabBackend(
-  labOrError: LabDefinition | Error,
+  loadLab: () => LabDefinition | Error,
   nodes: () => NodeServices,
   log: vscode.LogOutputChannel,
   confirm: (req: ConfirmationRequest) => Promise<boolean>,
@@ -46,8 +46,9 @@ export function createCoreLabBackend(
   let listener: StepRunListener | undefined;
 
   const lab = (): LabDefinition => {
-    if (labOrError instanceof Error) { throw labOrError; }
-    return labOrError;
+    const l = loadLab();
+    if (l instanceof Error) { throw l; }
+    return l;
   };
   /** The two configured nodes, whether they are the local lab, and the progress key. */
   const target = (): { store: ProgressStore; hosts: Record<string, string> } => {

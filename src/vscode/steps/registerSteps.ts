@@ -53,8 +53,11 @@ function planText(lab: LabDefinition | Error, id: string): string {
 
 /** Registers the guided-lab steps: the Lab Steps view, the step commands, context keys for the walkthrough. */
 export function registerSteps(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): StepsTestApi {
-  const lab = loadShippedLab(context.extensionPath, log);
-  const transcripts = new StepTranscripts((id) => planText(lab, id));
+  // Loaded on first use (the steps view, a command, the restore below): validating the lab's JSON
+  // against its schema takes ~45 ms, more than the whole activation may.
+  let loaded: LabDefinition | Error | undefined;
+  const lab = (): LabDefinition | Error => (loaded ??= loadShippedLab(context.extensionPath, log));
+  const transcripts = new StepTranscripts((id) => planText(lab(), id));
   // the runner asks for confirmations through the controller's modal dialog
   const late: { controller?: StepsController } = {};
   const backend = createCoreLabBackend(lab, () => getNodeServices(), log, (req) => late.controller?.confirm(req) ?? Promise.resolve(false));
@@ -102,13 +105,16 @@ export function registerSteps(context: vscode.ExtensionContext, log: vscode.LogO
   context.subscriptions.push(getNodeServices().onDidChangeConfiguration(() => {
     void controller.restore().catch((e: unknown) => { log.warn(`Step states not restored: ${describeError(e)}`); });
   }));
-  // Restore first (fast, no network), then re-check verified steps quietly once the window settled.
-  void controller.restore().then(() => {
-    const timer = setTimeout(() => {
-      void controller.recheckInBackground(recheck.signal).catch((e: unknown) => { log.info(`Step re-check: ${describeError(e)}`); });
-    }, 5000);
-    context.subscriptions.push({ dispose: () => { clearTimeout(timer); } });
-  }, (e: unknown) => { log.warn(`Step states not restored: ${describeError(e)}`); });
+  // Restore right after activation (no network), then re-check verified steps quietly once the window settled.
+  const restoreSoon = setImmediate(() => {
+    void controller.restore().then(() => {
+      const timer = setTimeout(() => {
+        void controller.recheckInBackground(recheck.signal).catch((e: unknown) => { log.info(`Step re-check: ${describeError(e)}`); });
+      }, 5000);
+      context.subscriptions.push({ dispose: () => { clearTimeout(timer); } });
+    }, (e: unknown) => { log.warn(`Step states not restored: ${describeError(e)}`); });
+  });
+  context.subscriptions.push({ dispose: () => { clearImmediate(restoreSoon); } });
 
   return { stepsTree, stepsController: controller, getStepState: (id) => controller.states.state(id), getStepOutput: (id) => transcripts.transcript(id) };
 }

@@ -29,7 +29,7 @@ export class StepsController implements vscode.Disposable {
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly labOrError: LabDefinition | Error,
+    private readonly loadLab: () => LabDefinition | Error,
     private readonly backend: LabBackend,
     private readonly transcripts: StepTranscripts,
     private readonly log: vscode.LogOutputChannel,
@@ -42,8 +42,8 @@ export class StepsController implements vscode.Disposable {
     this.path = memento.get<OverlayPath>('dockerNetLab.overlayPath');
   }
 
-  /** The lab, or the error that stopped it from loading. */
-  lab(): LabDefinition | Error { return this.labOrError; }
+  /** The lab, or the error that stopped it from loading (loaded on first use, then kept). */
+  lab(): LabDefinition | Error { return this.loadLab(); }
 
   /** The chosen overlay path, if any. */
   overlayPath(): OverlayPath | undefined { return this.path; }
@@ -52,8 +52,9 @@ export class StepsController implements vscode.Disposable {
   running(): string | undefined { return this.busy; }
 
   private requireLab(): LabDefinition {
-    if (this.labOrError instanceof Error) { throw this.labOrError; }
-    return this.labOrError;
+    const lab = this.lab();
+    if (lab instanceof Error) { throw lab; }
+    return lab;
   }
 
   private requireStep(id: string): StepDefinition {
@@ -85,7 +86,7 @@ export class StepsController implements vscode.Disposable {
     }
     this.states.load(records);
     await vscode.commands.executeCommand('setContext', overlayPathContextKey, this.path ?? '');
-    const lab = this.labOrError;
+    const lab = this.lab();
     if (!(lab instanceof Error)) { await this.syncContextKeys(stepIds(lab)); }
   }
 
@@ -99,8 +100,9 @@ export class StepsController implements vscode.Disposable {
    * stays) and as soon as the user runs a step.
    */
   recheckInBackground(signal: AbortSignal): Promise<void> {
-    if (!vscode.workspace.isTrusted || this.labOrError instanceof Error || this.recheck !== undefined) { return Promise.resolve(); }
-    const lab = this.labOrError;
+    if (!vscode.workspace.isTrusted || this.recheck !== undefined) { return Promise.resolve(); }
+    const lab = this.lab();
+    if (lab instanceof Error) { return Promise.resolve(); }
     const abort = new AbortController();
     const onOuter = (): void => { abort.abort(); };
     signal.addEventListener('abort', onOuter, { once: true });
