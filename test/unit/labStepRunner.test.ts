@@ -9,6 +9,7 @@ import { defaultLabDir, loadLab } from '../../src/core/lab/loadLab';
 import { ProgressStore } from '../../src/core/lab/progressStore';
 import type { ConfirmRequest, RunEvent } from '../../src/core/lab/stepRunner';
 import { StepRunner, unmetExpectation, valueAtPath } from '../../src/core/lab/stepRunner';
+import { isLabError } from '../../src/core/errors';
 
 const schemaFile = path.join(defaultLabDir('docker-networking', __dirname), '..', 'schema', 'lab.schema.json');
 
@@ -336,5 +337,150 @@ describe('step runner helpers', () => {
     assert.equal(valueAtPath(doc, 'NetworkSettings.Networks.my-overlay.IPAddress'), '10.0.0.2');
     assert.equal(valueAtPath(doc, 'HostConfig.PortBindings'), '{}');
     assert.equal(valueAtPath(doc, 'State.Missing'), undefined);
+  });
+});
+
+/** A small lab for the output and retry tests: an inspect check, a noisy command check, a retried docker run. */
+function writeQuietLab(): string {
+  const d = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-quiet-')), 'quiet');
+  fs.mkdirSync(d);
+  fs.writeFileSync(path.join(d, 'lab.json'), JSON.stringify({
+    kind: 'lab', schemaVersion: 1, id: 'quiet', title: { en: 'Q', 'zh-cn': 'Q' }, images: { app: 'app:1' },
+    clusterStoreMaxDockerMajor: 22, chapters: ['c1.json'], reset: [],
+  }));
+  const t = { en: 'T', 'zh-cn': 'T' };
+  fs.writeFileSync(path.join(d, 'c1.json'), JSON.stringify({
+    kind: 'chapter', id: 'c1', title: t, nodes: 'node2', steps: [
+      {
+        id: 'q-app', title: t, nodes: 'node2',
+        probe: [{ kind: 'command', run: 'probe-app' }],
+        run: [{ run: 'docker run -d --name app --network ov {{images.app}}', retry: { attempts: 11, delayMs: 1000, onOutput: 'network ov not found', undo: 'docker rm -f app' } }],
+        verify: [
+          { kind: 'docker', object: 'container', name: 'app', match: { 'State.Running': '^true$' }, describe: 'app runs' },
+          { kind: 'command', run: 'noisy-check', expect: { stdout: 'all good' }, describe: 'the app answers' },
+        ],
+      },
+    ],
+  }));
+  return d;
+}
+
+describe('step runner: quiet verification and the wait for an attachable network', () => {
+  const bigJson = JSON.stringify([{ Id: 'f'.repeat(64), State: { Running: true, Status: 'running' }, Config: { Env: Array.from({ length: 200 }, (_, i) => `VAR_${i}=value-${i}`) } }], null, 2);
+  function quietHarness(handler: (cmd: string) => Partial<ExecResult> | undefined): { shells: FakeShells; runner: StepRunner; events: RunEvent[]; sleeps: number[] } {
+    const shells = new FakeShells((node, cmd) => {
+      if (cmd === factsCommand) { return { stdout: factsText(node, '26.1.5', false) }; }
+      return handler(cmd) ?? { code: 0 };
+    });
+    const progress = new ProgressStore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-progress-')), 'p.json'), 'quiet');
+    const events: RunEvent[] = [];
+    const sleeps: number[] = [];
+    const runner = new StepRunner({ lab: loadLab(writeQuietLab(), { schemaFile }), shells, progress, onEvent: (e) => events.push(e),
+      sleep: (ms) => { sleeps.push(ms); return Promise.resolve(); } });
+    return { shells, runner, events, sleeps };
+  }
+  const streamed = (events: RunEvent[]): string => events.filter((e) => e.type === 'stdout' || e.type === 'stderr').map((e) => e.text).join('');
+
+  it('verify checks print one bounded line each instead of the inspect JSON; probes print nothing', async () => {
+    const h = quietHarness((cmd) => {
+      if (cmd === 'probe-app') { return { code: 1, stdout: `probe noise ${'p'.repeat(3000)}\n` }; }
+      if (cmd === 'docker container inspect app') { return { stdout: bigJson }; }
+      if (cmd === 'noisy-check') { return { stdout: `all good\n${'x'.repeat(5000)}\n` }; }
+      return undefined;
+    });
+    const r = await h.runner.runStep('q-app');
+    assert.equal(r.status, 'passed', r.message);
+    const out = streamed(h.events);
+    assert.ok(!out.includes('VAR_1') && !out.includes('probe noise') && !out.includes('xxxx'), `check output leaked into the step output: ${out.slice(0, 200)}`);
+    const lines = h.events.filter((e) => e.type === 'info' && /^(ok|FAILED): /.test(e.text)).map((e) => e.text);
+    assert.deepEqual(lines, ['ok: app runs -> State.Running=true', 'ok: the app answers -> all good']);
+    // the commands are still announced
+    assert.ok(h.events.some((e) => e.type === 'command' && e.text === 'docker container inspect app'));
+    assert.ok(h.events.some((e) => e.type === 'command' && e.text === 'noisy-check'));
+  });
+
+  it('a failed check still says what was expected and what was found, in one bounded line', async () => {
+    const h = quietHarness((cmd) => {
+      if (cmd === 'probe-app') { return { code: 1 }; }
+      if (cmd === 'docker container inspect app') { return { stdout: bigJson.replace('"Running": true', '"Running": false') }; }
+      return undefined;
+    });
+    const r = await h.runner.runStep('q-app');
+    assert.equal(r.status, 'failed');
+    assert.match(r.message, /Verification failed: app runs: container app on docker-node2: State\.Running = false \(want \/\^true\$\/\)/);
+    const line = h.events.find((e) => e.type === 'info' && e.text.startsWith('FAILED: '))?.text ?? '';
+    assert.match(line, /^FAILED: app runs -> .*State\.Running = false \(want/);
+    assert.ok(line.length <= 200 && !line.includes('\n'));
+    assert.ok(!streamed(h.events).includes('VAR_1'));
+
+    const h2 = quietHarness((cmd) => {
+      if (cmd === 'probe-app') { return { code: 1 }; }
+      if (cmd === 'docker container inspect app') { return { stdout: bigJson }; }
+      if (cmd === 'noisy-check') { return { stdout: `${'y'.repeat(5000)}\nonly half good\n` }; }
+      return undefined;
+    });
+    const r2 = await h2.runner.runStep('q-app');
+    assert.equal(r2.status, 'failed');
+    assert.match(r2.message, /the app answers: stdout does not match \/all good\/ \(.*only half good\)/);
+    assert.ok(r2.message.length < 700, `message length ${r2.message.length}`);
+  });
+
+  it('retries docker run while the overlay is not visible on the worker yet, removing the half-created container between attempts', async () => {
+    let left = 2;
+    const h = quietHarness((cmd) => {
+      if (cmd === 'probe-app') { return { code: 1 }; }
+      if (cmd === 'docker run -d --name app --network ov app:1') {
+        if (left > 0) { left--; return { code: 125, stderr: 'docker: Error response from daemon: Could not attach to network ov: rpc error: code = NotFound desc = network ov not found.' }; }
+        return { stdout: 'c0ffee\n' };
+      }
+      if (cmd === 'docker container inspect app') { return { stdout: bigJson }; }
+      if (cmd === 'noisy-check') { return { stdout: 'all good\n' }; }
+      return undefined;
+    });
+    const r = await h.runner.runStep('q-app');
+    assert.equal(r.status, 'passed', r.message);
+    const runs = h.shells.commands('docker-node2').filter((c) => c.startsWith('docker run') || c.startsWith('docker rm'));
+    assert.deepEqual(runs, ['docker run -d --name app --network ov app:1', 'docker rm -f app', 'docker run -d --name app --network ov app:1', 'docker rm -f app', 'docker run -d --name app --network ov app:1']);
+    assert.deepEqual(h.sleeps, [1000, 1000]);
+    assert.ok(h.events.some((e) => e.type === 'info' && /trying again in 1000 ms \(attempt 2 of 11\)/.test(e.text)));
+  });
+
+  it('gives up after the bounded attempts (about 10 s), and does not retry any other error', async () => {
+    const h = quietHarness((cmd) => {
+      if (cmd === 'probe-app') { return { code: 1 }; }
+      if (cmd.startsWith('docker run')) { return { code: 125, stderr: 'docker: Error response from daemon: network ov not found.' }; }
+      return undefined;
+    });
+    const r = await h.runner.runStep('q-app');
+    assert.equal(r.status, 'failed');
+    assert.match(r.message, /network ov not found/);
+    assert.equal(h.shells.commands().filter((c) => c.startsWith('docker run')).length, 11);
+    assert.equal(h.sleeps.reduce((a, b) => a + b, 0), 10_000);
+
+    const other = quietHarness((cmd) => {
+      if (cmd === 'probe-app') { return { code: 1 }; }
+      if (cmd.startsWith('docker run')) { return { code: 125, stderr: 'docker: Error response from daemon: Conflict. The container name "/app" is already in use.' }; }
+      return undefined;
+    });
+    const r2 = await other.runner.runStep('q-app');
+    assert.equal(r2.status, 'failed');
+    assert.equal(other.shells.commands().filter((c) => c.startsWith('docker')).length, 1, 'no retry and no undo for another error');
+    assert.deepEqual(other.sleeps, []);
+  });
+
+  it('an unknown step id is echoed with its control characters escaped and its length capped', async () => {
+    const h = quietHarness(() => undefined);
+    const hostile = `\x1b[2J\x1b]0;pwned\x07evil\nstep\u202e${'A'.repeat(5000)}`;
+    for (const call of [() => h.runner.runStep(hostile), () => h.runner.verifyStep(hostile), () => h.runner.runAll({ from: hostile }), () => h.runner.plannedCommands(hostile)]) {
+      await assert.rejects(call(), (e: unknown) => {
+        assert.ok(isLabError(e, 'NotFound'), String(e));
+        // eslint-disable-next-line no-control-regex -- looking for control characters is the point
+        assert.doesNotMatch(e.message, /[\x00-\x1f\x7f\u202e]/);
+        assert.match(e.message, /There is no step "\\x1b\[2J\\x1b\]0;pwned\\x07evil\\nstep\\u202eAAA/);
+        assert.ok(e.message.length < 200, `message length ${e.message.length}`);
+        return true;
+      });
+    }
+    assert.deepEqual(h.shells.commands(), []);
   });
 });

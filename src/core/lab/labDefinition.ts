@@ -59,6 +59,13 @@ export interface Retry {
   readonly attempts: number;
   /** Milliseconds between attempts. */
   readonly delayMs: number;
+  /**
+   * Commands only: retry only while the failed attempt's output (stdout + stderr) matches this regex
+   * (e.g. an attachable overlay not yet visible on a worker); any other failure fails at once.
+   */
+  readonly onOutput?: string;
+  /** Commands only: a command (template) run before the next attempt, to remove what the failed one left. */
+  readonly undo?: string;
 }
 
 /** How a command's stdout becomes a lab variable, usable as `{{cap.<name>}}` in later commands. */

@@ -187,6 +187,8 @@ function checkAction(dir: string, rel: string, p: string, a: Action, images: Rec
   if (isBuiltin(a)) { return; }
   checkTemplate(rel, `${p}/run`, a.run, 'shell', images, captured, problems);
   checkExpect(rel, p, a.expect, problems);
+  checkRegex(rel, `${p}/retry/onOutput`, a.retry?.onOutput, problems);
+  if (a.retry?.undo !== undefined) { checkTemplate(rel, `${p}/retry/undo`, a.retry.undo, 'shell', images, captured, problems); }
   if (a.capture !== undefined) { checkRegex(rel, `${p}/capture/regex`, a.capture.regex, problems); captured.add(a.capture.name); }
   if (a.stdinFile !== undefined && !fs.existsSync(path.join(dir, a.stdinFile))) {
     problems.push({ file: rel, pointer: `${p}/stdinFile`, message: `names a file that does not exist in the lab directory` });

@@ -4,6 +4,7 @@ import { LabError, describeError, isLabError, throwIfAborted } from '../errors';
 import type { Logger } from '../logger';
 import { silentLogger } from '../logger';
 import type { ExecResult, RemoteShell, ShellProvider } from '../remoteShell';
+import { quoteUserText } from '../util/displayText';
 import { shellQuote } from '../util/shellQuote';
 import type {
   Action, BuiltinAction, Capture, Check, CommandAction, Condition, Expectation, LabDefinition, LocalizedText,
@@ -296,7 +297,7 @@ export class StepRunner {
 
   /** Runs one command line on a node, announcing it and streaming its output. */
   private async exec(stepId: string | undefined, node: string, command: string,
-    opts: { signal?: AbortSignal; stdin?: string; timeoutMs?: number; echo?: boolean }): Promise<ExecResult> {
+    opts: { signal?: AbortSignal; stdin?: string; timeoutMs?: number; echo?: boolean; stream?: boolean }): Promise<ExecResult> {
     throwIfAborted(opts.signal);
     const sh = await this.shell(node, opts.signal);
     if (opts.echo !== false) { this.emit({ type: 'command', node, stepId, text: command }); }
@@ -304,8 +305,10 @@ export class StepRunner {
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
       ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
       timeoutMs: opts.timeoutMs ?? defaultTimeoutMs,
-      onStdout: (t) => this.emit({ type: 'stdout', node, stepId, text: t }),
-      onStderr: (t) => this.emit({ type: 'stderr', node, stepId, text: t }),
+      ...(opts.stream === false ? {} : {
+        onStdout: (t: string) => this.emit({ type: 'stdout', node, stepId, text: t }),
+        onStderr: (t: string) => this.emit({ type: 'stderr', node, stepId, text: t }),
+      }),
     });
   }
 
@@ -320,15 +323,30 @@ export class StepRunner {
     this.progress.setCapture(c.name, validateCapture(raw, c.type, c.name));
   }
 
-  private async withRetry<T extends { ok: boolean }>(retry: Retry | undefined, signal: AbortSignal | undefined, attempt: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `attempt` until it is ok, at most `retry.attempts` times, `retry.delayMs` apart. `again` decides
+   * whether a failed attempt may be retried (default: always); `between` runs before each new attempt.
+   */
+  private async withRetry<T extends { ok: boolean }>(retry: Retry | undefined, signal: AbortSignal | undefined, attempt: () => Promise<T>,
+    again: (failed: T, next: number) => boolean = () => true, between?: () => Promise<void>): Promise<T> {
     const attempts = retry?.attempts ?? 1;
     let last: T | undefined;
     for (let i = 1; i <= attempts; i++) {
       last = await attempt();
-      if (last.ok) { return last; }
-      if (i < attempts) { await this.sleep(retry?.delayMs ?? 0, signal); }
+      if (last.ok || i === attempts || !again(last, i + 1)) { return last; }
+      await this.sleep(retry?.delayMs ?? 0, signal);
+      await between?.();
     }
     return last as T;
+  }
+
+  /** Whether a failed command is tried again (`retry.onOutput` limits that to one known transient error); says so. */
+  private retryCommand(stepId: string, self: NodeFacts, retry: Retry | undefined, res: ExecResult, next: number): boolean {
+    if (retry?.onOutput !== undefined && !new RegExp(retry.onOutput, 'm').test(`${res.stdout}\n${res.stderr}`)) { return false; }
+    if (retry?.onOutput !== undefined) {
+      this.emit({ type: 'info', node: self.name, stepId, text: `Output matches /${retry.onOutput}/: trying again in ${retry.delayMs} ms (attempt ${next} of ${retry.attempts}).` });
+    }
+    return true;
   }
 
   /** Runs one command action on one node. Returns a failure reason, or undefined. */
@@ -343,6 +361,8 @@ export class StepRunner {
       });
       const why = unmetExpectation(a.expect, res);
       return { ok: why === undefined, why, res, cmd };
+    }, (failed, next) => this.retryCommand(stepId, self, a.retry, failed.res, next), a.retry?.undo === undefined ? undefined : async () => {
+      await this.exec(stepId, self.name, renderTemplate(a.retry?.undo ?? '', this.vars(facts, self)), { ...(signal === undefined ? {} : { signal }) });
     });
     if (!r.ok) {
       if (a.allowFailure === true) {
@@ -377,20 +397,23 @@ export class StepRunner {
       if (!conditionHolds(c.when, self, facts.overlayPath)) { continue; }
       const r = await this.withRetry(c.retry, signal, () => this.checkOnce(step.id, facts, self, c, signal, echo));
       if (r.ok && 'capture' in c && c.capture !== undefined) { this.capture(c.capture, r.captureText); }
-      out.push({ node: self.name, describe: c.describe ?? r.what, ok: r.ok, detail: r.ok ? '' : r.detail });
+      const describe = c.describe ?? r.what;
+      if (echo) { this.emit({ type: 'info', node: self.name, stepId: step.id, text: checkLine(describe, r) }); }
+      if (!r.ok && r.output !== '') { this.log.debug(`check "${describe}" on ${self.name} failed; its output:\n${r.output}`); }
+      out.push({ node: self.name, describe, ok: r.ok, detail: r.ok ? '' : r.detail });
     }
     return out;
   }
 
-  private async checkOnce(stepId: string, facts: LabFacts, self: NodeFacts, c: Check, signal: AbortSignal | undefined, echo: boolean):
-    Promise<{ ok: boolean; detail: string; what: string; captureText: string }> {
+  private async checkOnce(stepId: string, facts: LabFacts, self: NodeFacts, c: Check, signal: AbortSignal | undefined, echo: boolean): Promise<CheckAttempt> {
     const vars = this.vars(facts, self);
-    const so = { ...(signal === undefined ? {} : { signal }), timeoutMs: 60_000, echo };
+    // checks do not stream their output (a docker inspect is pages of JSON): runCheck prints one line per check
+    const so = { ...(signal === undefined ? {} : { signal }), timeoutMs: 60_000, echo, stream: false };
     if (c.kind === 'command') {
       const cmd = renderTemplate(c.run, vars);
       const r = await this.exec(stepId, self.name, cmd, so);
       const why = unmetExpectation(c.expect, r);
-      return { ok: why === undefined, detail: `${why ?? ''}${tail(r)}`, what: cmd, captureText: r.stdout };
+      return { ok: why === undefined, detail: `${why ?? ''}${tail(r)}`, what: cmd, captureText: r.stdout, output: outputOf(r), found: firstLine(r) };
     }
     if (c.kind === 'http') {
       const url = renderTemplate(c.url, vars, 'plain');
@@ -400,34 +423,37 @@ export class StepRunner {
       const status = Number(lines.pop() ?? '0');
       const body = lines.join('\n');
       const want = c.status ?? 200;
+      const seen = { what: `GET ${url}`, captureText: body, output: outputOf(r), found: `HTTP ${status}${body.trim() === '' ? '' : `: ${firstLine({ stdout: body, stderr: '' })}`}` };
       if (r.code !== 0 || status !== want) {
-        return { ok: false, detail: `GET ${url} from ${self.name}: ${r.code !== 0 ? `curl exit ${String(r.code)} ${r.stderr.trim()}` : `HTTP ${status}, expected ${want}`}`, what: `GET ${url}`, captureText: body };
+        return { ok: false, detail: `GET ${url} from ${self.name}: ${r.code !== 0 ? `curl exit ${String(r.code)} ${r.stderr.trim()}` : `HTTP ${status}, expected ${want}`}`, ...seen };
       }
       if (c.body !== undefined && !new RegExp(c.body, 'm').test(body)) {
-        return { ok: false, detail: `GET ${url}: the body does not match /${c.body}/`, what: `GET ${url}`, captureText: body };
+        return { ok: false, detail: `GET ${url}: the body does not match /${c.body}/ (${excerpt(body, 3, 400)})`, ...seen };
       }
-      return { ok: true, detail: '', what: `GET ${url}`, captureText: body };
+      return { ok: true, detail: '', ...seen };
     }
     const name = renderTemplate(c.name, vars, 'plain');
     const cmd = `docker ${c.object} inspect ${shellQuote(name)}`;
     const r = await this.exec(stepId, self.name, cmd, { ...so, echo: false });
     if (echo) { this.emit({ type: 'command', node: self.name, stepId, text: cmd }); }
     const what = `${c.object} ${name}${c.exists === false ? ' does not exist' : ''}`;
+    const none = { what, captureText: '', output: r.code === 0 ? '' : outputOf(r) };
     if (c.exists === false) {
-      return r.code !== 0 ? { ok: true, detail: '', what, captureText: '' } : { ok: false, detail: `${c.object} ${name} exists on ${self.name}`, what, captureText: '' };
+      return r.code !== 0 ? { ok: true, detail: '', found: 'not found', ...none } : { ok: false, detail: `${c.object} ${name} exists on ${self.name}`, found: 'exists', ...none };
     }
-    if (r.code !== 0) { return { ok: false, detail: `${c.object} ${name} not found on ${self.name}${tail(r)}`, what, captureText: '' }; }
+    if (r.code !== 0) { return { ok: false, detail: `${c.object} ${name} not found on ${self.name}${tail(r)}`, found: 'not found', ...none }; }
     let doc: unknown;
-    try { doc = (JSON.parse(r.stdout) as unknown[])[0]; } catch { return { ok: false, detail: 'docker inspect printed no JSON', what, captureText: '' }; }
+    try { doc = (JSON.parse(r.stdout) as unknown[])[0]; } catch { return { ok: false, detail: `docker inspect printed no JSON${tail(r)}`, found: '', ...none, output: outputOf(r) }; }
     const bad: string[] = [];
     for (const [p, reT] of Object.entries(c.match ?? {})) {
       const re = renderTemplate(reT, vars, 'plain');
       const val = valueAtPath(doc, p);
       if (val === undefined || !new RegExp(re, 'm').test(val)) { bad.push(`${p} = ${val ?? '(missing)'} (want /${re}/)`); }
     }
-    if (echo && bad.length === 0) { this.emit({ type: 'stdout', node: self.name, stepId, text: `${what}: ${Object.keys(c.match ?? {}).map((k) => `${k}=${valueAtPath(doc, k) ?? ''}`).join(' ')}\n` }); }
-    return { ok: bad.length === 0, detail: bad.length === 0 ? '' : `${c.object} ${name} on ${self.name}: ${bad.join('; ')}`, what, captureText: '' };
+    const found = Object.keys(c.match ?? {}).map((k) => `${k}=${valueAtPath(doc, k) ?? '(missing)'}`).join(' ');
+    return { ok: bad.length === 0, detail: bad.length === 0 ? '' : `${c.object} ${name} on ${self.name}: ${bad.join('; ')}`, what, captureText: '', output: '', found };
   }
+
 
   private async runChecks(step: StepDefinition, facts: LabFacts, checks: readonly Check[], signal?: AbortSignal, echo = true): Promise<CheckOutcome[]> {
     const out: CheckOutcome[] = [];
@@ -464,7 +490,7 @@ export class StepRunner {
 
   private requireStep(id: string): NonNullable<ReturnType<typeof findStep>> {
     const ref = findStep(this.lab, id);
-    if (ref === undefined) { throw new LabError('NotFound', `There is no step "${id}" in the lab "${this.lab.id}".`); }
+    if (ref === undefined) { throw new LabError('NotFound', `There is no step "${quoteUserText(id)}" in the lab "${this.lab.id}".`); }
     return ref;
   }
 
@@ -626,7 +652,7 @@ export class StepRunner {
     let start = 0;
     if (opts.from !== undefined) {
       start = steps.findIndex((s) => s.step.id === opts.from);
-      if (start < 0) { throw new LabError('NotFound', `There is no step "${opts.from}" in the lab "${this.lab.id}".`); }
+      if (start < 0) { throw new LabError('NotFound', `There is no step "${quoteUserText(opts.from)}" in the lab "${this.lab.id}".`); }
     }
     const out: StepResult[] = [];
     for (const { step } of steps.slice(start)) {
@@ -743,9 +769,49 @@ export class StepRunner {
   }
 }
 
+/** One attempt of a check: the verdict, why it failed, and what it saw (bounded for display, whole for the log). */
+interface CheckAttempt {
+  readonly ok: boolean;
+  /** Why it failed: what was expected and what was found (empty when ok). */
+  readonly detail: string;
+  readonly what: string;
+  readonly captureText: string;
+  /** A short account of what the check found (one line at most). */
+  readonly found: string;
+  /** The whole output of the probe command, for the log when the check fails. */
+  readonly output: string;
+}
+
+/** Longest one-line check result shown in the step output, in characters. */
+export const checkLineMaxChars = 200;
+
+/**
+ * The single line a verification check adds to the step output, instead of the probe's raw output:
+ * `ok`/`FAILED`, what it checks, and what it found (or why it failed), cut to {@link checkLineMaxChars}.
+ */
+export function checkLine(describe: string, r: { readonly ok: boolean; readonly detail: string; readonly found: string }): string {
+  const seen = r.ok ? r.found : r.detail;
+  const line = `${r.ok ? 'ok' : 'FAILED'}: ${describe}${seen === '' ? '' : ` -> ${seen}`}`.replace(/\s*\n\s*/g, ' | ');
+  return line.length > checkLineMaxChars ? `${line.slice(0, checkLineMaxChars - 1)}…` : line;
+}
+
+function outputOf(r: ExecResult): string {
+  return `${r.stdout}${r.stderr === '' ? '' : `\n${r.stderr}`}`.trim();
+}
+
+function firstLine(r: Pick<ExecResult, 'stdout' | 'stderr'>): string {
+  const line = `${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+  return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+}
+
+/** The last `lines` lines of a text, joined with ` | `; when longer than `maxChars`, its end (where errors are), after `…`. */
+function excerpt(text: string, lines: number, maxChars: number): string {
+  const joined = text.trim().split('\n').slice(-lines).join(' | ');
+  return joined.length > maxChars ? `…${joined.slice(-(maxChars - 1))}` : joined;
+}
+
 function tail(r: ExecResult): string {
   const text = `${r.stderr.trim()}\n${r.stdout.trim()}`.trim();
   if (text === '') { return ''; }
-  const lines = text.split('\n');
-  return ` (${lines.slice(-3).join(' | ').slice(0, 400)})`;
+  return ` (${excerpt(text, 3, 400)})`;
 }
