@@ -220,16 +220,7 @@ export function withDescendants(roots: readonly number[], table: Map<number, num
 
 /** GET over HTTP with a timeout; resolves with status and body, or undefined when unreachable. */
 export function httpGet(url: string, timeoutMs: number): Promise<{ status: number; body: string } | undefined> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', () => resolve(undefined));
-    });
-    req.on('timeout', () => { req.destroy(); resolve(undefined); });
-    req.on('error', () => resolve(undefined));
-  });
+  return httpRequest(url, 'GET', timeoutMs);
 }
 
 /** HTTP request with a method (for the Docker API); resolves undefined when unreachable. */

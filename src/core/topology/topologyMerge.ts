@@ -1,18 +1,8 @@
 import type { EngineContainer, EngineNetwork } from '../docker/dockerRecords';
-import type { ContainerRecord, NetworkMember, NetworkRecord, NodeRecord, NodeState, TopologySnapshot } from './topologyTypes';
+import type { ContainerRecord, NetworkMember, NetworkRecord, NodeRecord, TopologySnapshot } from './topologyTypes';
 
 /** What is known about one node at one moment: its state and (when read) its engine's records. */
-export interface NodeFacts {
-  readonly name: string;
-  readonly host: string;
-  readonly state: NodeState;
-  readonly error?: { readonly code: string; readonly message: string; readonly fix?: string };
-  readonly dockerVersion?: string;
-  readonly hostname?: string;
-  readonly transport?: string;
-  readonly swarmState?: string;
-  readonly clusterStore?: string;
-  readonly syncedAt?: number;
+export interface NodeFacts extends Omit<NodeRecord, 'networks' | 'containers'> {
   /** Last networks read from the engine (kept while the node is offline: stale but useful). */
   readonly networks?: readonly EngineNetwork[];
   /** Last containers read from the engine. */
