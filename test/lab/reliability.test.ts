@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -59,6 +61,38 @@ function watchStates(service: TopologyService, node: string): { log: { at: numbe
     log,
     firstNot: (state, after) => log.find((e) => e.at >= after && !e.state.startsWith(state))?.at,
     dispose: () => sub.dispose(),
+  };
+}
+
+/**
+ * `docker-net-lab tree --watch --json` in the background: records each state change of `node` from its
+ * NDJSON output (ms since the epoch), so a test can see the CLI go offline and reconnect by itself.
+ */
+function watchCli(node: string): { log: { at: number; state: string }[]; child: ChildProcessWithoutNullStreams; stop(): Promise<number | null> } {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'docker-net-lab.js'), 'tree', '--watch', '--json'], { stdio: 'pipe' });
+  const log: { at: number; state: string }[] = [];
+  let buf = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buf += chunk.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const doc = JSON.parse(line) as { nodes: { name: string; state: string }[] };
+      const state = doc.nodes.find((n) => n.name === node)?.state ?? 'missing';
+      if (log.at(-1)?.state !== state) { log.push({ at: Date.now(), state }); }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => { child.on('exit', (code) => { resolve(code); }); });
+  return {
+    log, child,
+    stop: async () => {
+      if (child.exitCode === null) { child.kill('SIGINT'); }
+      const timer = setTimeout(() => { child.kill('SIGKILL'); }, 5000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
   };
 }
 
@@ -212,9 +246,13 @@ describe('reliability against the local lab', { timeout: 600_000 }, () => {
     const node2 = nodes[1]!;
     const service = labTopology(nodes);
     const before = rejections.length;
+    const cli = watchCli(node2.name);
     try {
       await service.connect();
       await waitFor(service, (s) => s.nodes.every((n) => n.state === 'online'), 15_000, 'both nodes online');
+      const cliReady = Date.now();
+      while (cli.log.at(-1)?.state !== 'online' && Date.now() - cliReady < 15_000) { await new Promise((r) => setTimeout(r, 100)); }
+      assert.equal(cli.log.at(-1)?.state, 'online', `tree --watch shows ${node2.name} online first (states: ${JSON.stringify(cli.log)})`);
       assert.ok(daemonPid(node2.name, 'sshd') !== undefined, 'sshd pidfile');
       const watch = watchStates(service, node2.name);
       const t0 = Date.now();
@@ -243,8 +281,20 @@ describe('reliability against the local lab', { timeout: 600_000 }, () => {
       assert.deepEqual(doc.nodes.map((n) => [n.name, n.state]), nodes.map((n) => [n.name, 'online']));
       const latency = await probeLatency(service, node2, `${prefix}n1`, backWithinMs);
       measured(`node stop: new container in the snapshot after ${latency} ms`);
+      // the CLI's own long-running watch went offline and came back by itself, as the extension's did
+      const cliDeadline = returnedAt + backWithinMs;
+      const cliOnline = (): { at: number; state: string } | undefined => cli.log.find((e) => e.at >= sshdAt && e.state === 'online');
+      while (cliOnline() === undefined && Date.now() < cliDeadline) { await new Promise((r) => setTimeout(r, 100)); }
+      const cliStates = cli.log.map((e) => `${e.state}@${e.at - t0}`).join(' ');
+      assert.ok(cli.log.some((e) => e.at >= t0 && e.state !== 'online'), `tree --watch showed ${node2.name} not online while it was stopped (states: ${cliStates})`);
+      const cliBack = cliOnline();
+      assert.ok(cliBack !== undefined, `tree --watch shows ${node2.name} online within ${backWithinMs} ms of sshd returning (states: ${cliStates})`);
+      measured(`node stop: docker-net-lab tree --watch online ${cliBack.at - returnedAt} ms after sshd returned; states ${cliStates}`);
+      assert.ok(cliBack.at - returnedAt <= backWithinMs, `CLI online within ${backWithinMs} ms of sshd returning (${cliBack.at - returnedAt} ms)`);
+      assert.equal(await cli.stop(), 0, 'tree --watch exits 0 on Ctrl-C');
       assert.deepEqual(rejections.slice(before), [], 'no unhandled rejections');
     } finally {
+      await cli.stop();
       service.dispose();
       if (lab('status').code !== 0) { await repairLab(); }
       removeByPrefix(ipOf(node2), prefix);

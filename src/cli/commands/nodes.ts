@@ -49,15 +49,21 @@ export interface NodesCliOptions {
   readonly nodesFile: string;
   readonly nodes: readonly NodeConfig[];
   readonly timeoutMs: number;
+  /** `--watch` (only where the command accepts it). */
+  readonly watch: boolean;
 }
 
-/** Parses `[--json] [--nodes FILE] [--timeout MS]` and reads the nodes file. @throws LabError `InvalidInput`. */
-export function parseNodesCliArgs(args: readonly string[], io: CliIo): NodesCliOptions {
-  const { values } = parseCliArgs(args, { json: { type: 'boolean' }, nodes: { type: 'string' }, timeout: { type: 'string' } });
+/**
+ * Parses `[--json] [--nodes FILE] [--timeout MS]` (and `--watch` when `watch` is true) and reads the
+ * nodes file. @throws LabError `InvalidInput`.
+ */
+export function parseNodesCliArgs(args: readonly string[], io: CliIo, { watch = false } = {}): NodesCliOptions {
+  const { values } = parseCliArgs(args, { json: { type: 'boolean' }, nodes: { type: 'string' }, timeout: { type: 'string' }, watch: { type: 'boolean' } });
+  if (values.watch === true && !watch) { throw new LabError('InvalidInput', "Unknown option '--watch' (only `tree` follows changes)."); }
   const timeoutMs = values.timeout === undefined ? 8000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) { throw new LabError('InvalidInput', `--timeout must be a positive number of milliseconds, not "${values.timeout ?? ''}".`); }
   const nodesFile = values.nodes ?? labNodesFile(io.env);
-  return { json: values.json === true, nodesFile, nodes: readNodesFile(nodesFile).nodes, timeoutMs };
+  return { json: values.json === true, nodesFile, nodes: readNodesFile(nodesFile).nodes, timeoutMs, watch: values.watch === true };
 }
 
 interface NodeStatus {
