@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Cmd } from './labHelpers';
-import { lab, labUnavailable, nodeIps, repoRoot, sh, ssh } from './labHelpers';
+import { checkAppAcrossNodes, lab, labUnavailable, nodeIps, repoRoot, sh, ssh } from './labHelpers';
 
 // The whole guided lab against the shared local lab, through the real CLI (bin/docker-net-lab.js) over SSH.
 // It changes the lab's Docker state and always ends with `reset --yes`, so the lab is back to fresh.
@@ -49,23 +49,6 @@ function snapshot(ip: string): Record<string, string> {
     dockerdFlags: q('lab-dockerd flags'),
     swarm: q("docker info -f '{{.Swarm.LocalNodeState}}'"),
   };
-}
-
-/** Independent check with the docker CLI over ssh: the app spans both nodes on my-overlay and counts. */
-function checkAppAcrossNodes(): void {
-  const redis = ssh(nodeIps[0], "docker inspect -f '{{.State.Running}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' redis");
-  assert.match(redis.out, /^true .*my-overlay/, `redis on node1: ${redis.out}${redis.err}`);
-  const flask = ssh(nodeIps[1], "docker inspect -f '{{.State.Running}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' flask-redis");
-  assert.match(flask.out, /^true .*my-overlay/, `flask-redis on node2: ${flask.out}${flask.err}`);
-  const count = (): number => {
-    const r = ssh(nodeIps[0], 'curl -sS -m 5 http://10.99.0.12:5000');
-    const m = /seen (\d+) times/.exec(r.out);
-    assert.ok(m !== null, `curl from node1: ${r.out}${r.err}`);
-    return Number(m[1]);
-  };
-  const a = count();
-  const b = count();
-  assert.ok(b > a, `the counter grows: ${a} then ${b}`);
 }
 
 const skip = ((): string | undefined => {

@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Cmd } from './labHelpers';
-import { lab, labUnavailable, nodeIps, repoRoot, ssh, stateDir } from './labHelpers';
+import type { Cmd, LabProfile } from './labHelpers';
+import { checkAppAcrossNodes, currentProfile, holdLabLock, lab, labUnavailable, nodeIps, releaseLabLock, repoRoot, restoreProfile, ssh } from './labHelpers';
 
 // The guided lab on today's Docker: the modern profile (Debian trixie nodes, Docker 26, etcd 3.5) and the mixed
 // profile (node1 Docker 20.10, node2 Docker 26; DOCKER_NET_LAB_GUIDED_MIXED=0 leaves it out), through the real CLI.
@@ -41,57 +41,11 @@ function status(): StatusJson | undefined {
   try { return JSON.parse(lab('status', '--json').out) as StatusJson; } catch { return undefined; }
 }
 
-const lockFile = path.join(stateDir, 'lab.lock');
-
-function pidLive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
-
-/** Takes the lab's command lock for the whole window and lends it to our CLI children (as modernNodes.test does). */
-async function holdLabLock(): Promise<void> {
-  fs.mkdirSync(stateDir, { recursive: true });
-  const end = Date.now() + 10 * 60_000;
-  while (Date.now() < end) {
-    try {
-      fs.writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
-      process.env['DOCKER_NET_LAB_LOCK_OWNER'] = String(process.pid);
-      return;
-    } catch {
-      let holder = Number.NaN;
-      try { holder = Number.parseInt(fs.readFileSync(lockFile, 'utf8'), 10); } catch { continue; }
-      if (!Number.isInteger(holder) || !pidLive(holder)) { fs.rmSync(lockFile, { force: true }); continue; }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  throw new Error('the lab lock stayed busy for 10 minutes');
-}
-
-function releaseLabLock(): void {
-  delete process.env['DOCKER_NET_LAB_LOCK_OWNER'];
-  try {
-    if (Number.parseInt(fs.readFileSync(lockFile, 'utf8'), 10) === process.pid) { fs.rmSync(lockFile, { force: true }); }
-  } catch { /* already gone */ }
-}
-
-/** Independent check with the docker CLI over ssh: redis on node1, flask-redis on node2, both on my-overlay; the counter grows. */
-function checkAppAcrossNodes(): void {
-  const onOverlay = (ip: string, name: string): void => {
-    const r = ssh(ip, `docker inspect -f '{{.State.Running}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' ${name}`);
-    assert.match(r.out, /^true .*my-overlay/, `${name} on ${ip}: ${r.out}${r.err}`);
-  };
-  onOverlay(nodeIps[0], 'redis');
-  onOverlay(nodeIps[1], 'flask-redis');
+/** The app spans both nodes and counts, and my-overlay is a swarm-scoped overlay. */
+function checkSwarmApp(): void {
+  checkAppAcrossNodes();
   const net = ssh(nodeIps[0], "docker network inspect -f '{{.Driver}} {{.Scope}}' my-overlay");
   assert.equal(net.out.trim(), 'overlay swarm', `my-overlay on node1: ${net.out}${net.err}`);
-  const count = (): number => {
-    const r = ssh(nodeIps[0], 'curl -sS -m 5 http://10.99.0.12:5000');
-    const m = /seen (\d+) times/.exec(r.out);
-    assert.ok(m !== null, `curl from node1: ${r.out}${r.err}`);
-    return Number(m[1]);
-  };
-  const a = count();
-  const b = count();
-  assert.ok(b > a, `the counter grows: ${a} then ${b}`);
 }
 
 /** Lab containers, swarm state and dockerd flags after a reset (other helpers' objects are not counted). */
@@ -105,25 +59,18 @@ const skip = labUnavailable();
 const mixed = process.env['DOCKER_NET_LAB_GUIDED_MIXED'] !== '0';
 
 describe('guided lab on Docker 26 nodes (modern and mixed profiles)', { skip, timeout: 2_400_000, concurrency: 1 }, () => {
-  let previous: { profile: string; mode: string } | undefined;
+  let previous: LabProfile | undefined;
 
   before(async () => {
     await holdLabLock();
-    const s = status();
-    if (s?.up === true) {
-      const mode = s.nodes[0]?.mode ?? 'cluster';
-      previous = { profile: s.profile ?? 'legacy', mode: ['cluster', 'swarm', 'plain'].includes(mode) ? mode : 'cluster' };
-    }
+    previous = currentProfile();
   });
 
   after(() => {
     const r = cli('main', 'reset', '--yes');
     timings['finalReset'] = r.ms;
     if (r.code !== 0) { console.error(`final reset failed (${r.code}):\n${r.err.slice(-2000)}`); }
-    if (previous !== undefined) {
-      const up = lab('up', '--profile', previous.profile, '--mode', previous.mode);
-      if (up.code !== 0) { console.error(`restoring the lab (${previous.profile}/${previous.mode}) failed:\n${up.out}\n${up.err}`); }
-    }
+    restoreProfile(previous);
     releaseLabLock();
     fs.rmSync(progressDir, { recursive: true, force: true });
     console.log(`guided lab (modern) timings (ms): ${JSON.stringify(timings)}`);
@@ -167,7 +114,7 @@ describe('guided lab on Docker 26 nodes (modern and mixed profiles)', { skip, ti
   });
 
   it('independently (docker CLI over ssh): redis on node1 and flask-redis on node2 on my-overlay; the counter grows from node1', () => {
-    checkAppAcrossNodes();
+    checkSwarmApp();
   });
 
   it('verify --all passes', { timeout: 600_000 }, () => {
@@ -192,7 +139,7 @@ describe('guided lab on Docker 26 nodes (modern and mixed profiles)', { skip, ti
     const byId = new Map(r.json?.results.map((x) => [x.stepId, x.status]));
     assert.equal(byId.get('ch4-swarm-init'), 'passed');
     assert.equal(byId.get('ch4-dockerd-cluster-store'), 'skipped');
-    checkAppAcrossNodes();
+    checkSwarmApp();
     const v = cli('mixed', 'verify', '--all', '--json');
     timings['mixedVerifyAll'] = v.ms;
     assert.equal(v.code, 0, describeRun(v));

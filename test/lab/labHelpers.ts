@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { strict as assert } from 'node:assert';
+import { pidAlive, readPid } from '../../lab/labProc';
 
 /** Repository root (from out/test/lab or test/lab). */
 export const repoRoot = ((): string => {
@@ -67,4 +69,72 @@ export function ensureLabUp(): void {
   if (legacy && lab('status').code === 0) { return; }
   const r = legacy ? lab('up') : lab('up', '--profile', 'legacy', '--mode', 'cluster');
   if (r.code !== 0) { throw new Error(`lab up failed (${r.code}):\n${r.out}\n${r.err}`); }
+}
+
+const labLockFile = path.join(stateDir, 'lab.lock');
+
+/**
+ * Takes the lab's command lock (the one `lab up/down` take) for a series of commands and lends it to our CLI
+ * children (DOCKER_NET_LAB_LOCK_OWNER), so another user's "lab up/down" waits instead of interleaving.
+ * A lock left by a dead process is taken over. Throws after 10 minutes of waiting.
+ */
+export async function holdLabLock(): Promise<void> {
+  fs.mkdirSync(stateDir, { recursive: true });
+  const end = Date.now() + 10 * 60_000;
+  while (Date.now() < end) {
+    try {
+      fs.writeFileSync(labLockFile, `${process.pid}\n`, { flag: 'wx' });
+      process.env['DOCKER_NET_LAB_LOCK_OWNER'] = String(process.pid);
+      return;
+    } catch {
+      const holder = readPid(labLockFile);
+      if (holder === undefined || !pidAlive(holder)) { fs.rmSync(labLockFile, { force: true }); continue; }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  throw new Error('the lab lock stayed busy for 10 minutes');
+}
+
+/** Gives the lab's command lock back (only when this process holds it). */
+export function releaseLabLock(): void {
+  delete process.env['DOCKER_NET_LAB_LOCK_OWNER'];
+  if (readPid(labLockFile) === process.pid) { fs.rmSync(labLockFile, { force: true }); }
+}
+
+/** Node userspace profile and node mode of a running lab. */
+export interface LabProfile { readonly profile: string; readonly mode: string }
+
+/** The running lab's profile and mode (from `lab status --json`), or undefined when the lab is down. */
+export function currentProfile(): LabProfile | undefined {
+  let s: { up?: boolean; profile?: string; nodes?: { mode?: string }[] } | undefined;
+  try { s = JSON.parse(lab('status', '--json').out) as typeof s; } catch { return undefined; }
+  if (s?.up !== true) { return undefined; }
+  const mode = s.nodes?.[0]?.mode ?? 'cluster';
+  return { profile: s.profile ?? 'legacy', mode: ['cluster', 'swarm', 'plain'].includes(mode) ? mode : 'cluster' };
+}
+
+/** Brings the lab back up in `previous` (nothing when it was down); a failure is printed, not thrown (after hooks). */
+export function restoreProfile(previous: LabProfile | undefined): void {
+  if (previous === undefined) { return; }
+  const r = lab('up', '--profile', previous.profile, '--mode', previous.mode);
+  if (r.code !== 0) { console.error(`restoring the lab (${previous.profile}/${previous.mode}) failed:\n${r.out}\n${r.err}`); }
+}
+
+/** Independent check with the docker CLI over ssh: redis on node1, flask-redis on node2, both on my-overlay; the counter grows. */
+export function checkAppAcrossNodes(): void {
+  const onOverlay = (ip: string, name: string): void => {
+    const r = ssh(ip, `docker inspect -f '{{.State.Running}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' ${name}`);
+    assert.match(r.out, /^true .*my-overlay/, `${name} on ${ip}: ${r.out}${r.err}`);
+  };
+  onOverlay(nodeIps[0], 'redis');
+  onOverlay(nodeIps[1], 'flask-redis');
+  const count = (): number => {
+    const r = ssh(nodeIps[0], `curl -sS -m 5 http://${nodeIps[1]}:5000`);
+    const m = /seen (\d+) times/.exec(r.out);
+    assert.ok(m !== null, `curl from node1: ${r.out}${r.err}`);
+    return Number(m[1]);
+  };
+  const a = count();
+  const b = count();
+  assert.ok(b > a, `the counter grows: ${a} then ${b}`);
 }

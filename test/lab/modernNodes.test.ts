@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { lab, labUnavailable, nodeIps, nodeNames, repoRoot, sh, ssh, stateDir } from './labHelpers';
+import type { LabProfile } from './labHelpers';
+import { currentProfile, holdLabLock, lab, labUnavailable, nodeIps, nodeNames, releaseLabLock, repoRoot, restoreProfile, sh, ssh, stateDir } from './labHelpers';
 
 // Brings up the modern profile (Debian trixie nodes: Docker 26, etcd 3.5, OpenSSH 10) and the mixed profile,
 // then restores whatever lab ran before (other lab tests use the legacy lab: the modern window is kept short).
@@ -57,52 +58,13 @@ function leftovers(): string[] {
   return found;
 }
 
-const lockFile = path.join(stateDir, 'lab.lock');
-
-function pidLive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
-
-/**
- * Takes the lab's command lock for the whole modern window and lends it to our CLI children
- * (DOCKER_NET_LAB_LOCK_OWNER), so another user's "lab up/down" waits instead of interleaving.
- */
-async function holdLabLock(): Promise<void> {
-  fs.mkdirSync(stateDir, { recursive: true });
-  const end = Date.now() + 10 * 60_000;
-  while (Date.now() < end) {
-    try {
-      fs.writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
-      process.env['DOCKER_NET_LAB_LOCK_OWNER'] = String(process.pid);
-      return;
-    } catch {
-      let holder = Number.NaN;
-      try { holder = Number.parseInt(fs.readFileSync(lockFile, 'utf8'), 10); } catch { continue; }
-      if (!Number.isInteger(holder) || !pidLive(holder)) { fs.rmSync(lockFile, { force: true }); continue; }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  throw new Error('the lab lock stayed busy for 10 minutes');
-}
-
-function releaseLabLock(): void {
-  delete process.env['DOCKER_NET_LAB_LOCK_OWNER'];
-  try {
-    if (Number.parseInt(fs.readFileSync(lockFile, 'utf8'), 10) === process.pid) { fs.rmSync(lockFile, { force: true }); }
-  } catch { /* already gone */ }
-}
-
 describe('modern and mixed lab nodes (Docker 26, etcd 3.5, OpenSSH 10)', { skip, timeout: 1_800_000 }, () => {
-  let previous: { profile: string; mode: string } | undefined;
+  let previous: LabProfile | undefined;
   let rulesBefore = '';
 
   before(async () => {
     await holdLabLock();
-    const s = status();
-    if (s?.up === true) {
-      const mode = s.nodes[0]?.mode ?? 'cluster';
-      previous = { profile: s.profile ?? 'legacy', mode: ['cluster', 'swarm', 'plain'].includes(mode) ? mode : 'cluster' };
-    }
+    previous = currentProfile();
     const down = lab('down');
     must(down, 'lab down (before the modern window)');
     rulesBefore = rootRules();
@@ -110,10 +72,7 @@ describe('modern and mixed lab nodes (Docker 26, etcd 3.5, OpenSSH 10)', { skip,
 
   after(() => {
     lab('down');
-    if (previous !== undefined) {
-      const r = lab('up', '--profile', previous.profile, '--mode', previous.mode);
-      if (r.code !== 0) { console.error(`restoring the lab (${previous.profile}/${previous.mode}) failed:\n${r.out}\n${r.err}`); }
-    }
+    restoreProfile(previous);
     releaseLabLock();
     console.log(`modern-node timings (ms): ${JSON.stringify(timings)}`);
   });

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { lab, labUnavailable, nodeIps, nodeNames, sh, stateDir } from './labHelpers';
+import { holdLabLock, lab, labUnavailable, nodeIps, nodeNames, releaseLabLock, sh, stateDir } from './labHelpers';
 
 // Runs last (file name): tears the shared lab down and brings it back as it found it.
 const skip = labUnavailable();
@@ -63,38 +63,12 @@ function leftovers(watched: readonly number[], ipt: string): string[] {
   return out;
 }
 
-const lockFile = `${stateDir}/lab.lock`;
-
-/** Holds the lab's command lock for the whole test (other users' "lab up" waits), lent to our CLI children. */
-async function takeLabLock(): Promise<void> {
-  fs.mkdirSync(stateDir, { recursive: true });
-  for (let i = 0; i < 1200; i++) {
-    try {
-      fs.writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
-      process.env['DOCKER_NET_LAB_LOCK_OWNER'] = String(process.pid);
-      return;
-    } catch {
-      const holder = Number.parseInt(fs.readFileSync(lockFile, 'utf8'), 10);
-      if (!Number.isInteger(holder) || !alive(holder)) { fs.rmSync(lockFile, { force: true }); continue; }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  throw new Error('the lab lock stayed busy for 10 minutes');
-}
-
-function releaseLabLock(): void {
-  delete process.env['DOCKER_NET_LAB_LOCK_OWNER'];
-  try {
-    if (Number.parseInt(fs.readFileSync(lockFile, 'utf8'), 10) === process.pid) { fs.rmSync(lockFile, { force: true }); }
-  } catch { /* gone */ }
-}
-
 describe('local lab lifecycle (down, up twice, daemons killed from outside)', { skip }, () => {
   let wasUp = false;
   let ipt = '';
 
   before(async () => {
-    await takeLabLock();
+    await holdLabLock();
     wasUp = lab('status').code === 0;
     ipt = rootIptables();
   });
