@@ -370,7 +370,7 @@ describe('step runner: quiet verification and the wait for an attachable network
   function quietHarness(handler: (cmd: string) => Partial<ExecResult> | undefined): { shells: FakeShells; runner: StepRunner; events: RunEvent[]; sleeps: number[] } {
     const shells = new FakeShells((node, cmd) => {
       if (cmd === factsCommand) { return { stdout: factsText(node, '26.1.5', false) }; }
-      return handler(cmd) ?? { code: 0 };
+      return handler(cmd) ?? (cmd === 'probe-app' ? { code: 1 } : { code: 0 });
     });
     const progress = new ProgressStore(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lab-progress-')), 'p.json'), 'quiet');
     const events: RunEvent[] = [];
@@ -401,7 +401,6 @@ describe('step runner: quiet verification and the wait for an attachable network
 
   it('a failed check still says what was expected and what was found, in one bounded line', async () => {
     const h = quietHarness((cmd) => {
-      if (cmd === 'probe-app') { return { code: 1 }; }
       if (cmd === 'docker container inspect app') { return { stdout: bigJson.replace('"Running": true', '"Running": false') }; }
       return undefined;
     });
@@ -414,7 +413,6 @@ describe('step runner: quiet verification and the wait for an attachable network
     assert.ok(!streamed(h.events).includes('VAR_1'));
 
     const h2 = quietHarness((cmd) => {
-      if (cmd === 'probe-app') { return { code: 1 }; }
       if (cmd === 'docker container inspect app') { return { stdout: bigJson }; }
       if (cmd === 'noisy-check') { return { stdout: `${'y'.repeat(5000)}\nonly half good\n` }; }
       return undefined;
@@ -428,7 +426,6 @@ describe('step runner: quiet verification and the wait for an attachable network
   it('retries docker run while the overlay is not visible on the worker yet, removing the half-created container between attempts', async () => {
     let left = 2;
     const h = quietHarness((cmd) => {
-      if (cmd === 'probe-app') { return { code: 1 }; }
       if (cmd === 'docker run -d --name app --network ov app:1') {
         if (left > 0) { left--; return { code: 125, stderr: 'docker: Error response from daemon: Could not attach to network ov: rpc error: code = NotFound desc = network ov not found.' }; }
         return { stdout: 'c0ffee\n' };
@@ -446,22 +443,15 @@ describe('step runner: quiet verification and the wait for an attachable network
   });
 
   it('gives up after the bounded attempts (about 10 s), and does not retry any other error', async () => {
-    const h = quietHarness((cmd) => {
-      if (cmd === 'probe-app') { return { code: 1 }; }
-      if (cmd.startsWith('docker run')) { return { code: 125, stderr: 'docker: Error response from daemon: network ov not found.' }; }
-      return undefined;
-    });
+    const runFails = (stderr: string): ReturnType<typeof quietHarness> => quietHarness((cmd) => (cmd.startsWith('docker run') ? { code: 125, stderr } : undefined));
+    const h = runFails('docker: Error response from daemon: network ov not found.');
     const r = await h.runner.runStep('q-app');
     assert.equal(r.status, 'failed');
     assert.match(r.message, /network ov not found/);
     assert.equal(h.shells.commands().filter((c) => c.startsWith('docker run')).length, 11);
     assert.equal(h.sleeps.reduce((a, b) => a + b, 0), 10_000);
 
-    const other = quietHarness((cmd) => {
-      if (cmd === 'probe-app') { return { code: 1 }; }
-      if (cmd.startsWith('docker run')) { return { code: 125, stderr: 'docker: Error response from daemon: Conflict. The container name "/app" is already in use.' }; }
-      return undefined;
-    });
+    const other = runFails('docker: Error response from daemon: Conflict. The container name "/app" is already in use.');
     const r2 = await other.runner.runStep('q-app');
     assert.equal(r2.status, 'failed');
     assert.equal(other.shells.commands().filter((c) => c.startsWith('docker')).length, 1, 'no retry and no undo for another error');
