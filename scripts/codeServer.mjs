@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { codeServerEnv } from './ensureTools.mjs';
 
@@ -182,4 +183,60 @@ export async function launchChromium(tools, tmpDir, viewport = { width: 1400, he
     handleSIGTERM: false,
     handleSIGHUP: false,
   });
+}
+
+/**
+ * One throw-away workbench session for a script that drives code-server with headless chromium
+ * (the extension test runner, the UI smoke): a fresh temp dir (prefix) with the code-server dirs,
+ * startServer(opts) -> startCodeServer with those dirs, openPage(tools) -> headless chromium and its
+ * page, stop() (browser, then code-server's whole process group; once), and SIGINT/SIGTERM handling
+ * (stop, remove the temp dir unless keepTmp, exit 130).
+ */
+export function workbenchSession(prefix, { keepTmp = false, onSignal } = {}) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dirs = {
+    configFile: path.join(tmp, 'config.yaml'),
+    userDataDir: path.join(tmp, 'user-data'),
+    extensionsDir: path.join(tmp, 'extensions'),
+    tmpDir: path.join(tmp, 'tmp'),
+  };
+  fs.mkdirSync(dirs.tmpDir, { recursive: true });
+  let stopping;
+  const session = {
+    tmp,
+    dirs,
+    server: undefined,
+    browser: undefined,
+    page: undefined,
+    async startServer(opts) {
+      session.server = await startCodeServer({ ...opts, dirs });
+      return session.server;
+    },
+    async openPage(tools, { onPageError, viewport } = {}) {
+      session.browser = await launchChromium(tools, tmp, viewport);
+      session.page = session.browser.pages()[0] ?? await session.browser.newPage();
+      if (onPageError) session.page.on('pageerror', onPageError);
+      return session.page;
+    },
+    stop() {
+      stopping ??= (async () => {
+        await session.browser?.close().catch(() => {});
+        await session.server?.stop();
+      })();
+      return stopping;
+    },
+    removeTmp() {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => {
+      onSignal?.(sig);
+      void session.stop().finally(() => {
+        if (!keepTmp) session.removeTmp();
+        process.exit(130);
+      });
+    });
+  }
+  return session;
 }

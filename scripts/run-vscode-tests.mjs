@@ -3,19 +3,25 @@
 // "executable" is scripts/codeServerShim.sh (code-server + headless chromium, see runExtensionTests.mjs).
 // Expects a build (npm run build): dist/extension.js and out/test/vscode/suite/index.js.
 // Prints the suite's closing line "vscode: N passed, N failed" (or a failure line if the suite never ran).
+// --untrusted: the suite of test/vscode/untrusted in a workspace that is NOT trusted (workspace trust on,
+// restricted mode; see runExtensionTests.mjs --trust); its closing line is "vscode-untrusted: N passed, N failed".
 import { runTests } from '@vscode/test-electron';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const extensionTestsPath = path.join(root, 'out', 'test', 'vscode', 'suite');
+const untrusted = process.argv.includes('--untrusted');
+const label = untrusted ? 'vscode-untrusted' : 'vscode';
+const extensionTestsPath = path.join(root, 'out', 'test', 'vscode', untrusted ? 'untrusted' : 'suite');
+// read by runExtensionTests.mjs (through the shim) and, as a cross-check, by the untrusted suite itself
+process.env.DOCKER_NET_LAB_TEST_TRUST = untrusted ? 'untrusted' : 'trusted';
 const shim = path.join(root, 'scripts', 'codeServerShim.sh');
 
 for (const f of [path.join(root, 'dist', 'extension.js'), path.join(extensionTestsPath, 'index.js')]) {
   if (!fs.existsSync(f)) {
     console.error(`missing ${path.relative(root, f)}: run npm run build first`);
-    console.log('vscode: 0 passed, 1 failed');
+    console.log(`${label}: 0 passed, 1 failed`);
     process.exit(1);
   }
 }
@@ -24,7 +30,7 @@ for (const f of [path.join(root, 'dist', 'extension.js'), path.join(extensionTes
 let sawSummary = false;
 const write = process.stdout.write.bind(process.stdout);
 process.stdout.write = (chunk, ...rest) => {
-  if (/^vscode: \d+ passed, \d+ failed/m.test(String(chunk))) sawSummary = true;
+  if (new RegExp(`^${label}: \\d+ passed, \\d+ failed`, 'm').test(String(chunk))) sawSummary = true;
   return write(chunk, ...rest);
 };
 
@@ -36,14 +42,14 @@ try {
     extensionTestsPath,
     // our runner makes its own user-data/extensions dirs; keep test-electron from adding .vscode-test ones
     reuseMachineInstall: true,
-    launchArgs: process.argv.slice(2),
+    launchArgs: process.argv.slice(2).filter((a) => a !== '--untrusted'),
   });
 } catch (e) {
   console.error(`VS Code tests failed: ${e instanceof Error ? e.message : String(e)}`);
   code = 1;
 }
 if (!sawSummary) {
-  console.log('vscode: 0 passed, 1 failed (the suite did not report; see the output above)');
+  console.log(`${label}: 0 passed, 1 failed (the suite did not report; see the output above)`);
   code = 1;
 }
 process.exit(code);

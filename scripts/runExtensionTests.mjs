@@ -4,15 +4,18 @@
 // relayed; the exit code is the suite's result.
 //
 // usage: node scripts/runExtensionTests.mjs --extensionDevelopmentPath=DIR --extensionTestsPath=DIR_OR_FILE
-//          [--folder=DIR] [--timeout=SECONDS] [--screenshot=FILE.png] [--logsDir=DIR] [--keepTmp] [--verbose]
+//          [--folder=DIR] [--trust=trusted|untrusted] [--timeout=SECONDS] [--screenshot=FILE.png] [--logsDir=DIR]
+//          [--keepTmp] [--verbose]
+// --trust (or DOCKER_NET_LAB_TEST_TRUST): "trusted" (default) turns workspace trust off, so every folder
+// is trusted; "untrusted" turns it on and opens a fresh folder nobody trusted (restricted mode: the
+// extension host sees vscode.workspace.isTrusted === false), with no startup trust dialog.
 // Unknown arguments (the Electron flags @vscode/test-electron adds) are ignored, so
 // scripts/codeServerShim.sh can stand in for the VS Code executable in runTests().
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import util from 'node:util';
 import { ensureTools, toolsReady, toolPaths } from './ensureTools.mjs';
-import { launchChromium, startCodeServer, writeUserSettings } from './codeServer.mjs';
+import { workbenchSession, writeUserSettings } from './codeServer.mjs';
 
 function parseArgs(argv) {
   const out = { positional: [] };
@@ -23,7 +26,7 @@ function parseArgs(argv) {
     if (eq > 0) { out[a.slice(2, eq)] = a.slice(eq + 1); continue; }
     const key = a.slice(2);
     // "--extensionDevelopmentPath DIR" form (only for the options we know take a value)
-    if (['extensionDevelopmentPath', 'extensionTestsPath', 'folder', 'timeout', 'screenshot', 'logsDir'].includes(key) && argv[i + 1] && !argv[i + 1].startsWith('--')) {
+    if (['extensionDevelopmentPath', 'extensionTestsPath', 'folder', 'trust', 'timeout', 'screenshot', 'logsDir'].includes(key) && argv[i + 1] && !argv[i + 1].startsWith('--')) {
       out[key] = argv[++i];
     } else {
       out[key] = true;
@@ -41,6 +44,11 @@ const devPath = path.resolve(args.extensionDevelopmentPath);
 const testsPath = path.resolve(args.extensionTestsPath);
 const timeoutMs = Number(args.timeout ?? 600) * 1000;
 const verbose = Boolean(args.verbose) || process.env.DOCKER_NET_LAB_VERBOSE === '1';
+const trust = typeof args.trust === 'string' ? args.trust : (process.env.DOCKER_NET_LAB_TEST_TRUST || 'trusted');
+if (trust !== 'trusted' && trust !== 'untrusted') {
+  console.error(`--trust must be trusted or untrusted, not "${trust}"`);
+  process.exit(2);
+}
 const t0 = Date.now();
 const say = (...a) => console.log(`[vscode-runner ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 
@@ -54,58 +62,40 @@ if (!fs.existsSync(tools.chromium)) {
   process.exit(1);
 }
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dnl-vscode-test-'));
-const dirs = {
-  configFile: path.join(tmp, 'config.yaml'),
-  userDataDir: path.join(tmp, 'user-data'),
-  extensionsDir: path.join(tmp, 'extensions'),
-  tmpDir: path.join(tmp, 'tmp'),
-};
-fs.mkdirSync(dirs.tmpDir, { recursive: true });
+const session = workbenchSession('dnl-vscode-test-', { keepTmp: Boolean(args.keepTmp), onSignal: (sig) => say(`${sig}: stopping code-server`) });
+const { tmp, dirs } = session;
 // a directory positional (test-electron launchArgs style) or --folder is the workspace; else an empty one
 const positionalDir = args.positional.find((p) => fs.existsSync(p) && fs.statSync(p).isDirectory());
 const folder = typeof args.folder === 'string' ? path.resolve(args.folder)
   : positionalDir ? path.resolve(positionalDir) : path.join(tmp, 'workspace');
 fs.mkdirSync(folder, { recursive: true });
-// Workspace trust off = every folder trusted: the extension refuses remote commands when untrusted.
+// trusted: workspace trust off = every folder trusted (the extension refuses remote commands when untrusted).
+// untrusted: trust on, and the folder is new to this fresh user-data dir and browser profile, so nobody
+// trusted it; "startupPrompt: never" opens it in restricted mode without the modal trust dialog.
+const trustSettings = trust === 'trusted' ? { 'security.workspace.trust.enabled': false } : {
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.banner': 'never',
+  'security.workspace.trust.untrustedFiles': 'open',
+  'security.workspace.trust.emptyWindow': false,
+};
 // DOCKER_NET_LAB_TEST_SETTINGS: extra user settings as JSON (to diagnose, e.g. '{"http.proxySupport":"off"}')
 const extraSettings = process.env.DOCKER_NET_LAB_TEST_SETTINGS ? JSON.parse(process.env.DOCKER_NET_LAB_TEST_SETTINGS) : {};
-writeUserSettings(dirs.userDataDir, { 'security.workspace.trust.enabled': false, ...extraSettings });
+writeUserSettings(dirs.userDataDir, { ...trustSettings, ...extraSettings });
 
 // Workbench and extension-host chatter that says nothing about the tests.
 const NOISE = /^\[(AgentHost|AgentHost:remote|ChatModelSelection|AccountPolicyGate|Service Worker|reconnection-grace-time)\]|^(Creating a socket|Resolving connection token|Resolved connection token|Updating additional builtin)|ENOTFOUND|^Canceled: Canceled|^%s%s$|^\s*$/;
 
-let server;
-let browser;
 let exitCode = 1;
-let cleaning;
-const cleanup = () => {
-  cleaning ??= (async () => {
-    await browser?.close().catch(() => {});
-    await server?.stop();
-  })();
-  return cleaning;
-};
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    say(`${sig}: stopping code-server`);
-    void cleanup().finally(() => {
-      if (!args.keepTmp) fs.rmSync(tmp, { recursive: true, force: true });
-      process.exit(130);
-    });
-  });
-}
-
 try {
-  server = await startCodeServer({
+  const server = await session.startServer({
     tools,
-    dirs,
     // without the smoke-test driver a built VS Code ignores the URL payload
-    extraArgs: ['--disable-workspace-trust', '--disable-getting-started-override', '--vscode-option', 'enable-smoke-test-driver'],
+    extraArgs: [...(trust === 'trusted' ? ['--disable-workspace-trust'] : []), '--disable-getting-started-override', '--vscode-option', 'enable-smoke-test-driver'],
     logFile: path.join(tmp, 'code-server.log'),
     onLine: verbose ? (l) => console.log(`[code-server] ${l}`) : undefined,
   });
-  say(`code-server listening on 127.0.0.1:${server.port} (pgid ${server.pid})`);
+  say(`code-server listening on 127.0.0.1:${server.port} (pgid ${server.pid}, workspace ${trust})`);
 
   const payload = [
     ['extensionDevelopmentPath', server.remote(devPath)],
@@ -114,8 +104,7 @@ try {
     ['skipReleaseNotes', 'true'],
   ];
   const url = server.url(folder, payload);
-  browser = await launchChromium(tools, tmp);
-  const page = browser.pages()[0] ?? await browser.newPage();
+  const page = await session.openPage(tools, { onPageError: (e) => say('page error:', e.message) });
   let finish;
   const finished = new Promise((resolve) => { finish = resolve; });
   const automationLog = fs.createWriteStream(path.join(tmp, 'automation.log'));
@@ -135,7 +124,6 @@ try {
     }
     finish(Number(code));
   });
-  page.on('pageerror', (e) => say('page error:', e.message));
   say(`opening the workbench (folder ${folder})`);
   await page.goto(url);
   let timer;
@@ -155,8 +143,8 @@ try {
   say('ERROR', e instanceof Error ? e.message : String(e));
   exitCode = 1;
 } finally {
-  await cleanup();
-  if (exitCode === 0 && !args.keepTmp) fs.rmSync(tmp, { recursive: true, force: true });
+  await session.stop();
+  if (exitCode === 0 && !args.keepTmp) session.removeTmp();
   else say(`kept ${tmp} (code-server.log, automation.log)`);
 }
 process.exit(exitCode);

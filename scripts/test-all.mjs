@@ -1,4 +1,4 @@
-// npm test: every stage in order (lint, typecheck, bundle, unit, lab, tools, vscode, ui), each with
+// npm test: every stage in order (lint, typecheck, bundle, unit, lab, tools, vscode, vscode-untrusted, ui), each with
 // its result, its own "N passed, N failed" line and its duration, then a summary. Exit code 1 when
 // any stage failed. The lab is brought up when it is not running and torn down at the end only if
 // this run brought it up (set DOCKER_NET_LAB_KEEP=1 to keep it).
@@ -92,6 +92,8 @@ const STAGES = [
   },
   { name: 'tools', run: () => runStreamed('node', ['scripts/ensureTools.mjs']) },
   { name: 'vscode', run: () => runStreamed('node', ['scripts/run-vscode-tests.mjs'], { timeoutMs: 15 * 60_000 }) },
+  // the same harness with workspace trust on and a folder nobody trusted (test/vscode/untrusted)
+  { name: 'vscode-untrusted', run: () => runStreamed('node', ['scripts/run-vscode-tests.mjs', '--untrusted'], { timeoutMs: 10 * 60_000 }) },
   // typecheck + bundle above built everything: package without building again
   { name: 'ui', run: () => runStreamed('node', ['scripts/ui-smoke.mjs', '--no-build'], { timeoutMs: 15 * 60_000 }) },
 ];
@@ -142,7 +144,7 @@ if (broughtLabUp) {
 
 console.log('\n=== summary');
 for (const r of results) {
-  console.log(`${r.status.padEnd(4)}  ${r.name.padEnd(10)} ${secs(r.ms).padStart(7)}  ${r.summary}`);
+  console.log(`${r.status.padEnd(4)}  ${r.name.padEnd(16)} ${secs(r.ms).padStart(7)}  ${r.summary}`);
 }
 const failedStages = results.filter((r) => r.status === 'FAIL');
 console.log(`total ${secs(Date.now() - t0)}: ${results.filter((r) => r.status === 'PASS').length} stages passed, ${failedStages.length} failed${failedStages.length ? ` (${failedStages.map((r) => r.name).join(', ')})` : ''}`);

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Finding } from '../../core/diagnostics/ruleTypes';
+import { LabError } from '../../core/errors';
 import { registerCommand } from '../commands/registry';
 import { DiagnosticsCodeActions, DiagnosticsHover, resolveRef } from './codeActions';
 import { diagnosticsCommandIds } from './diagnosticsCommandIds';
@@ -53,6 +54,10 @@ export function registerDiagnostics(context: vscode.ExtensionContext, log: vscod
     const s = resolveRef(store, ref);
     if (s === undefined || s.kind !== 'runtime') { void vscode.window.showInformationMessage('That finding is gone (the document changed).'); return undefined; }
     const f = s.finding;
+    if (!vscode.workspace.isTrusted) {
+      // refuse before the confirmation: a "yes" could not run anything anyway (the node services refuse)
+      throw new LabError('NotSupported', 'This workspace is not trusted: no fix is applied on the nodes. Use "Manage Workspace Trust" to trust it.');
+    }
     const node = f.facts['node'];
     if (f.destructive) {
       const preview = (f.fixCommands ?? fixCommandLines(f.fix)).slice(0, 6).join('\n');

@@ -1,43 +1,9 @@
 // Entry point of the VS Code test run: the extension host require()s this module (extensionTestsPath)
 // and awaits run(). Loads every *.test.js beside this file into mocha (tdd UI) and ends with the
 // closing line CI reads: "vscode: N passed, N failed".
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import Mocha from 'mocha';
+import { runMochaSuite } from '../mochaRunner';
 
 /** Runs the suite; rejects when a test failed or none ran. */
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 30_000, reporter: 'spec' });
-  // DOCKER_NET_LAB_TEST_GREP=<regex> runs only the matching tests (the variable reaches the extension
-  // host through the runner and code-server)
-  const grep = process.env['DOCKER_NET_LAB_TEST_GREP'];
-  if (grep) {
-    mocha.grep(new RegExp(grep));
-  }
-  const files = fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
-  for (const f of files) {
-    mocha.addFile(path.join(__dirname, f));
-  }
-  return new Promise((resolve, reject) => {
-    let passed = 0;
-    let failed = 0;
-    try {
-      const runner = mocha.run(() => {
-        console.log(`vscode: ${passed} passed, ${failed} failed`);
-        if (failed > 0) {
-          reject(new Error(`${failed} VS Code test(s) failed`));
-        } else if (passed === 0) {
-          reject(new Error(`no VS Code test ran (files: ${files.join(', ') || 'none'})`));
-        } else {
-          resolve();
-        }
-      });
-      runner.on('pass', () => { passed++; });
-      // 'fail' also fires for failing hooks, which must count as failures
-      runner.on('fail', () => { failed++; });
-    } catch (e) {
-      console.log(`vscode: ${passed} passed, ${failed + 1} failed`);
-      reject(e instanceof Error ? e : new Error(String(e)));
-    }
-  });
+  return runMochaSuite(__dirname, 'vscode');
 }
