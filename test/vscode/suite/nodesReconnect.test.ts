@@ -1,19 +1,18 @@
 // Reconnection inside a real VS Code: node2's sshd is killed (the listener from its pidfile and the
-// per-connection sshd processes it forked, as in a crash); the Lab Nodes tree shows node2 offline,
-// then, after `lab up` brings sshd back, online again by itself within 5 s, and Docker events reach
-// the tree again. No unhandled rejection in the extension host meanwhile.
+// per-connection sshd processes it forked, as in a crash; the lab reliability tests' helper); the Lab
+// Nodes tree shows node2 offline, then, after `lab up` brings sshd back, online again by itself within
+// 5 s, and Docker events reach the tree again. No unhandled rejection in the extension host meanwhile.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { labHome, labNodesFile } from '../../../src/core/nodes/localLabPaths';
+import { labNodesFile } from '../../../src/core/nodes/localLabPaths';
 import type { NodesFile } from '../../../src/core/nodes/nodesFile';
 import type { NodesTestApi } from '../../../src/vscode/nodes/registerNodes';
+import { repoRoot } from '../../lab/labHelpers';
+import { killSshd, shAsync, sshBanner } from '../../lab/reliabilityHelpers';
 
 const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
-const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 const backWithinMs = 5000;
 
 function sleep(ms: number): Promise<void> { return new Promise((r) => setTimeout(r, ms)); }
@@ -25,39 +24,6 @@ async function until<T>(ms: number, probe: () => T | undefined | Promise<T | und
     if (v !== undefined || Date.now() - start >= ms) { return v; }
     await sleep(25);
   }
-}
-
-function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 }, (e, out, err) => {
-      resolve({ code: e === null ? 0 : typeof e.code === 'number' ? e.code : -1, out, err });
-    });
-  });
-}
-
-const comm = (pid: number): string => { try { return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(); } catch { return ''; } };
-
-/** Kills a lab node's sshd by its pidfile, and the sshd processes it forked for open connections. */
-function killSshd(node: string): number[] {
-  const pid = Number.parseInt(fs.readFileSync(path.join(labHome(), 'nodes', node, 'run', 'sshd.pid'), 'utf8'), 10);
-  assert.ok(Number.isInteger(pid) && pid > 1 && comm(pid).startsWith('sshd'), `no running sshd in the pidfile of ${node}`);
-  let children: number[] = [];
-  try {
-    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '').map(Number).filter((c) => comm(c).startsWith('sshd'));
-  } catch { /* no open connections */ }
-  for (const p of [pid, ...children]) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
-  return [pid, ...children];
-}
-
-/** True when an SSH banner comes from ip:22 within 500 ms. */
-function sshAnswers(ip: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: ip, port: 22 });
-    const done = (ok: boolean): void => { clearTimeout(timer); sock.destroy(); resolve(ok); };
-    const timer = setTimeout(() => { done(false); }, 500);
-    sock.once('data', (d: Buffer) => { done(d.toString('latin1').startsWith('SSH-')); });
-    sock.once('error', () => { done(false); });
-  });
 }
 
 suite('Lab Nodes reconnect', () => {
@@ -99,8 +65,8 @@ suite('Lab Nodes reconnect', () => {
       assert.ok(shown !== undefined, `the tree item of ${node2.name} does not show it offline: "${treeDescription()}"`);
 
       await sleep(3000); // a few reconnect attempts fail meanwhile
-      const up = run(process.execPath, [path.join(repoRoot, 'bin', 'docker-net-lab.js'), 'lab', 'up'], 600_000);
-      const returnedAt = await until(120_000, async () => (await sshAnswers(node2.host) ? Date.now() : undefined));
+      const up = shAsync(process.execPath, [path.join(repoRoot, 'bin', 'docker-net-lab.js'), 'lab', 'up'], 600_000);
+      const returnedAt = await until(120_000, async () => (await sshBanner(node2.host) ? Date.now() : undefined));
       assert.ok(returnedAt !== undefined, `sshd of ${node2.name} did not come back: ${JSON.stringify(await up)}`);
       killed = false;
       const onlineAt = await until(backWithinMs + 2000, () => (state() === 'online' ? Date.now() : undefined));
@@ -120,7 +86,7 @@ suite('Lab Nodes reconnect', () => {
       assert.deepEqual(rejections, [], 'unhandled rejections in the extension host');
     } finally {
       process.off('unhandledRejection', onRejection);
-      if (killed) { await run(process.execPath, [path.join(repoRoot, 'bin', 'docker-net-lab.js'), 'lab', 'up'], 600_000); }
+      if (killed) { await shAsync(process.execPath, [path.join(repoRoot, 'bin', 'docker-net-lab.js'), 'lab', 'up'], 600_000); }
       try {
         const shell = await (await t.nodeServices.shells()).shell(node2.name);
         await shell.exec(`docker rm -f ${name} >/dev/null 2>&1 || true`, { timeoutMs: 20_000 });
