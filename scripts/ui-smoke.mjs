@@ -10,11 +10,10 @@
 // Adding a check: append { name, run: async (ctx) => { ... } } to CHECKS. ctx has page, helpers
 // (runCommand, openContainer, shot) and state shared between checks. Throw to fail.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureTools, toolPaths, toolsReady } from './ensureTools.mjs';
-import { installVsix, launchChromium, packageExtension, startCodeServer, writeUserSettings } from './codeServer.mjs';
+import { installVsix, packageExtension, workbenchSession, writeUserSettings } from './codeServer.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = path.join(root, 'artifacts');
@@ -124,25 +123,8 @@ const selected = CHECKS.filter((c) => typeof opts.grep !== 'string' || new RegEx
 
 let passed = 0;
 let failed = 0;
-let server;
-let browser;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dnl-ui-smoke-'));
-let stopping;
-const stopAll = () => {
-  stopping ??= (async () => {
-    await browser?.close().catch(() => {});
-    await server?.stop();
-  })();
-  return stopping;
-};
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    void stopAll().finally(() => {
-      if (!opts.keepTmp) fs.rmSync(tmp, { recursive: true, force: true });
-      process.exit(130);
-    });
-  });
-}
+const session = workbenchSession('dnl-ui-smoke-', { keepTmp: Boolean(opts.keepTmp) });
+const { tmp, dirs } = session;
 
 try {
   let tools = toolPaths();
@@ -154,13 +136,6 @@ try {
   if (!fs.existsSync(vsixPath)) throw new Error(`${path.relative(root, vsixPath)} not found`);
   fs.mkdirSync(artifacts, { recursive: true });
 
-  const dirs = {
-    configFile: path.join(tmp, 'config.yaml'),
-    userDataDir: path.join(tmp, 'user-data'),
-    extensionsDir: path.join(tmp, 'extensions'),
-    tmpDir: path.join(tmp, 'tmp'),
-  };
-  fs.mkdirSync(dirs.tmpDir, { recursive: true });
   const workspace = path.join(tmp, 'workspace');
   fs.mkdirSync(workspace);
   writeUserSettings(dirs.userDataDir, {
@@ -168,14 +143,12 @@ try {
     'workbench.welcomePage.walkthroughs.openOnInstall': false,
   });
   log(`install ${path.relative(root, vsixPath)}: ${installVsix(tools, dirs, vsixPath).split('\n').pop()}`);
-  server = await startCodeServer({
-    tools, dirs, extraArgs: ['--disable-workspace-trust', '--disable-getting-started-override'],
+  const server = await session.startServer({
+    tools, extraArgs: ['--disable-workspace-trust', '--disable-getting-started-override'],
     logFile: path.join(tmp, 'code-server.log'), onLine: verbose ? (l) => console.log(`[code-server] ${l}`) : undefined,
   });
   log(`code-server on 127.0.0.1:${server.port}`);
-  browser = await launchChromium(tools, tmp);
-  const page = browser.pages()[0] ?? await browser.newPage();
-  page.on('pageerror', (e) => { if (verbose) log('page error:', e.message); });
+  const page = await session.openPage(tools, { onPageError: (e) => { if (verbose) log('page error:', e.message); } });
   await page.goto(server.url(workspace));
 
   const ctx = {
@@ -233,8 +206,8 @@ try {
   failed++;
   log(`ERROR ${e instanceof Error ? e.message : String(e)}`);
 } finally {
-  await stopAll();
-  if (failed === 0 && !opts.keepTmp) fs.rmSync(tmp, { recursive: true, force: true });
+  await session.stop();
+  if (failed === 0 && !opts.keepTmp) session.removeTmp();
   else log(`kept ${tmp} (code-server.log)`);
 }
 console.log(`ui: ${passed} passed, ${failed} failed`);
