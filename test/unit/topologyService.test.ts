@@ -35,7 +35,7 @@ describe('TopologyService with a fake node over SSH', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('snapshots an online node, keeps an unreachable one offline with its error, and follows events (debounced)', async () => {
+  it('snapshots an online node, keeps an unreachable one offline with its error, and follows events (a burst costs at most two resyncs)', async () => {
     const live = fake.node('live');
     const dead = { ...fake.node('dead'), port: 1 };
     const svc = createTopologyService({
@@ -56,15 +56,16 @@ describe('TopologyService with a fake node over SSH', () => {
       for (let i = 0; i < 50 && fake.eventFollowers === 0; i++) { await new Promise((r) => setTimeout(r, 20)); }
       assert.equal(fake.eventFollowers, 1, 'one docker events stream per online node');
 
-      // a burst of events → one resync after ~100 ms showing the new container
+      // a burst of events → a resync at once showing the new container, and at most one more at the
+      // end of the 100 ms window (the debouncer's own timing is tested with mock timers)
       const before = fake.requests;
       const extra = { ...(load('node2-containers.json')[0] as Record<string, unknown>), Id: '99'.repeat(32), Names: ['/burst'] };
       fake.containers = [...fake.containers, extra];
       for (let i = 0; i < 10; i++) { fake.emit({ Type: 'container', Action: 'start', Actor: { ID: '99'.repeat(32), Attributes: { name: 'burst' } }, timeNano: Date.now() * 1e6 }); }
       const ms = await waitFor(svc, (x) => x.nodes[0]!.containers.some((c) => c.name === 'burst'), 1000);
-      assert.ok(ms >= 90, `debounced (${ms} ms)`);
+      assert.ok(ms < 1000, `shown (${ms} ms)`);
       await new Promise((r) => setTimeout(r, 250));
-      assert.ok(fake.requests - before <= 4, `one resync (2 list calls) for the burst, saw ${fake.requests - before} requests`);
+      assert.ok(fake.requests - before <= 4, `at most two resyncs (2 list calls each) for a burst of 10 events, saw ${fake.requests - before} requests`);
       // irrelevant events do not resync
       const quiet = fake.requests;
       fake.emit({ Type: 'container', Action: 'exec_start: sh', Actor: { ID: 'x', Attributes: {} } });

@@ -22,7 +22,7 @@ export interface TopologyServiceOptions {
   /** Where keys accepted through the prompt are saved, if anywhere. */
   readonly saveAcceptedKeysTo?: string;
   readonly logger?: Logger;
-  /** Delay between a Docker event and the node's resync, ms (default 100). */
+  /** Minimum time between two event-driven resyncs of a node, ms (default 100); the first Docker event after a quiet period resyncs at once. */
   readonly debounceMs?: number;
   /** Period of the full resync of every online node, ms (default 30 000; 0 disables). */
   readonly fullResyncMs?: number;
