@@ -242,8 +242,9 @@ do_stop() {
   local pid i ids
   pid=$(cat "$PIDFILE")
   # SIGKILL the containers first: dockerd would wait 10 s for each one that ignores SIGTERM
-  ids=$("$DOCKER" -H unix:///var/run/docker.sock ps -q 2>/dev/null || true)
-  [ -n "$ids" ] && "$DOCKER" -H unix:///var/run/docker.sock kill $ids > /dev/null 2>&1
+  # (bounded: a dockerd that stopped answering must still be stoppable)
+  ids=$(timeout 10 "$DOCKER" -H unix:///var/run/docker.sock ps -q 2>/dev/null || true)
+  [ -n "$ids" ] && timeout 30 "$DOCKER" -H unix:///var/run/docker.sock kill $ids > /dev/null 2>&1
   kill "$pid" 2>/dev/null
   for i in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
   if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null; sleep 0.5; fi

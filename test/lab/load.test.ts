@@ -4,7 +4,9 @@ import type { NodeConfig } from '../../src/core/nodes/nodeConfig';
 import type { TopologyService } from '../../src/core/topology/topologyService';
 import type { TopologySnapshot } from '../../src/core/topology/topologyTypes';
 import type { Cmd } from './labHelpers';
-import { daemonPid, labNodesOrReason, labTopology, nodeOf, probeImage, sshAsync, waitFor } from './reliabilityHelpers';
+import {
+  daemonPid, labNodesOrReason, labTopology, leaveClusterMode, nodeOf, probeImage, restoreClusterMode, sshAsync, viewDifference, waitFor,
+} from './reliabilityHelpers';
 
 // Load on the shared local lab: 500 containers per node (a share of them running, the rest created and not
 // started: `docker run` costs ~0.3 s per container on a 2-core machine, `docker create` ~0.02 s), then
@@ -17,12 +19,15 @@ import { daemonPid, labNodesOrReason, labTopology, nodeOf, probeImage, sshAsync,
 // parallel `docker rm -f` batches of running containers per node stalled dockerd 20.10 for minutes).
 // A removal that overruns its limit asks dockerd for a goroutine dump (SIGUSR1, written under the
 // node's /var/run/docker) and says where it is. Leftovers are swept at the start (prefix dnl-load-) and
-// in finally. DOCKER_NET_LAB_LOAD=0 skips the test.
+// in finally. DOCKER_NET_LAB_LOAD=0 skips the test. Nodes whose dockerd uses the etcd cluster store run
+// the test on a plain dockerd and go back afterwards (see leaveClusterMode for the deadlock it avoids).
 // Run under the dev lock: flock /var/lib/docker-net-lab-dev.lock node scripts/run-node-tests.mjs lab out/test/lab --grep=load
 
 const basePrefix = 'dnl-load-';
 const prefix = `${basePrefix}${process.pid}-`;
 const perNode = 500;
+/** Nodes whose dockerd left the cluster store for this test. */
+let switchedBack: string[] = [];
 /** Running share of the 500 per node (DOCKER_NET_LAB_LOAD_RUNNING overrides; the rest is created only). */
 const runningPerNode = Math.min(perNode, Math.max(0, Number.parseInt(process.env['DOCKER_NET_LAB_LOAD_RUNNING'] ?? '100', 10) || 0));
 const bursts = 5;
@@ -85,14 +90,7 @@ async function converge(service: TopologyService, what: string, timeoutMs: numbe
   let diff = '';
   while (Date.now() - t0 < timeoutMs) {
     const views = await Promise.all(nodes.map(cliView));
-    const bad = nodes.map((n, i) => {
-      const want = views[i]!;
-      const got = serviceView(service.snapshot(), n.name);
-      if (JSON.stringify(want) === JSON.stringify(got)) { return undefined; }
-      const missing = want.containers.filter((c) => !got.containers.includes(c));
-      const extra = got.containers.filter((c) => !want.containers.includes(c));
-      return `${n.name}: cli ${want.containers.length} containers/${want.networks.length} networks, snapshot ${got.containers.length}/${got.networks.length}; missing ${missing.slice(0, 3).join(', ')} extra ${extra.slice(0, 3).join(', ')}`;
-    }).filter((x) => x !== undefined);
+    const bad = nodes.map((n, i) => viewDifference(n.name, views[i]!, serviceView(service.snapshot(), n.name), 'snapshot')).filter((x) => x !== undefined);
     if (bad.length === 0) { return Date.now() - t0; }
     diff = bad.join('; ');
     // wait for the next snapshot change (or 1 s)
@@ -115,6 +113,8 @@ describe('load against the local lab', { timeout: 600_000 }, () => {
     const r = labNodesOrReason();
     if ('reason' in r) { skipReason = r.reason; return; }
     nodes = r.nodes;
+    switchedBack = await leaveClusterMode(nodes.map((n) => n.host));
+    if (switchedBack.length > 0) { report(`dockerd switched from the etcd cluster store to plain flags on ${switchedBack.join(', ')} for this test`); }
     // leftovers of an earlier run (any pid)
     const swept = await Promise.all(nodes.map(async (n) => removeAll(n, basePrefix)));
     report(`sweep of earlier ${basePrefix}* containers: ${swept.map((ms) => `${ms} ms`).join(', ')}`);
@@ -122,6 +122,7 @@ describe('load against the local lab', { timeout: 600_000 }, () => {
   after(async () => {
     if (skipReason !== undefined) { return; }
     await Promise.all(nodes.map(async (n) => removeAll(n, prefix).catch((e: unknown) => { report(`after: ${e instanceof Error ? e.message : String(e)}`); })));
+    await restoreClusterMode(switchedBack);
   });
 
   it(`${perNode} containers per node (running and created) and bursts of create/remove: the snapshot equals the docker CLI after each phase`, { timeout: 420_000 }, async (t) => {

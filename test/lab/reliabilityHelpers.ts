@@ -172,3 +172,44 @@ export function probeImage(ip: string): string {
 export function removeByPrefix(ip: string, prefix: string): void {
   ssh(ip, `docker ps -aq --filter name=^${prefix} | xargs -r docker rm -f >/dev/null`);
 }
+
+/** What one node holds, as two sorted lists of lines: containers (with their state) and networks. */
+export interface NodeView { readonly containers: readonly string[]; readonly networks: readonly string[] }
+
+/**
+ * Compares our view of a node (`ours` names it: snapshot, tree) with the docker CLI's: undefined when
+ * equal, else one line with the counts and a few missing and extra containers.
+ */
+export function viewDifference(node: string, cli: NodeView, got: NodeView, ours: string): string | undefined {
+  if (JSON.stringify(cli) === JSON.stringify(got)) { return undefined; }
+  const missing = cli.containers.filter((c) => !got.containers.includes(c));
+  const extra = got.containers.filter((c) => !cli.containers.includes(c));
+  return `${node}: cli ${cli.containers.length} containers/${cli.networks.length} networks, ${ours} ${got.containers.length}/${got.networks.length}; missing ${missing.slice(0, 3).join(', ')} extra ${extra.slice(0, 3).join(', ')}`;
+}
+
+/**
+ * Load tests run on a plain dockerd: with the etcd cluster store (`lab-dockerd` mode cluster, which the
+ * guided lab leaves behind) dockerd 20.10 deadlocked while killing and removing 100 running containers
+ * per node (goroutine dump: libkv etcd watch goroutines stuck sending, libnetwork network/store mutexes
+ * held for minutes, ~150 `docker kill` calls waiting on container state locks). Switches every node in
+ * cluster mode to plain and returns the hosts to switch back with {@link restoreClusterMode}.
+ */
+export async function leaveClusterMode(hosts: readonly string[]): Promise<string[]> {
+  const switched: string[] = [];
+  await Promise.all(hosts.map(async (ip) => {
+    const mode = await sshAsync(ip, "grep -q '^--cluster-store' /etc/docker/lab-dockerd.flags 2>/dev/null && echo cluster || echo other", 30_000);
+    if (mode.out.trim() !== 'cluster') { return; }
+    const r = await sshAsync(ip, 'lab-dockerd restart plain', 180_000);
+    if (r.code !== 0) { throw new Error(`lab-dockerd restart plain on ${ip}: ${r.out}${r.err}`); }
+    switched.push(ip);
+  }));
+  return switched;
+}
+
+/** Puts the nodes {@link leaveClusterMode} switched back on the etcd cluster store. */
+export async function restoreClusterMode(hosts: readonly string[]): Promise<void> {
+  await Promise.all(hosts.map(async (ip) => {
+    const r = await sshAsync(ip, 'lab-dockerd restart cluster', 180_000);
+    if (r.code !== 0) { throw new Error(`lab-dockerd restart cluster on ${ip}: ${r.out}${r.err}`); }
+  }));
+}

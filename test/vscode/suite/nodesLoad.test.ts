@@ -13,6 +13,7 @@ import type { NodesFile } from '../../../src/core/nodes/nodesFile';
 import type { NodesTestApi } from '../../../src/vscode/nodes/registerNodes';
 import type { NodesElement } from '../../../src/vscode/nodes/nodesViewModel';
 import { containerStateIcon } from '../../../src/vscode/nodes/nodesViewModel';
+import { leaveClusterMode, restoreClusterMode, viewDifference } from '../../lab/reliabilityHelpers';
 
 const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
 const basePrefix = 'dnl-load-vsc-';
@@ -99,14 +100,7 @@ async function treeMatchesCli(t: NodesTestApi, nodes: LabNode[], what: string, t
   let diff = '';
   while (Date.now() - t0 < timeoutMs) {
     const views = await Promise.all(nodes.map(cliView));
-    const bad = nodes.map((n, i) => {
-      const want = views[i]!;
-      const got = treeView(t, n.name);
-      if (JSON.stringify(want) === JSON.stringify(got)) { return undefined; }
-      const missing = want.containers.filter((c) => !got.containers.includes(c));
-      const extra = got.containers.filter((c) => !want.containers.includes(c));
-      return `${n.name}: cli ${want.containers.length} containers/${want.networks.length} networks, tree ${got.containers.length}/${got.networks.length}; missing ${missing.slice(0, 3).join(', ')} extra ${extra.slice(0, 3).join(', ')}`;
-    }).filter((x) => x !== undefined);
+    const bad = nodes.map((n, i) => viewDifference(n.name, views[i]!, treeView(t, n.name), 'tree')).filter((x) => x !== undefined);
     if (bad.length === 0) { return Date.now() - t0; }
     diff = bad.join('; ');
     await sleep(250);
@@ -118,15 +112,19 @@ suite('Lab Nodes tree under load', function () {
   const nodes = labNodes();
   let t: NodesTestApi;
   let skipReason: string | undefined;
+  /** Nodes whose dockerd left the etcd cluster store for this suite (see leaveClusterMode). */
+  let switchedBack: string[] = [];
 
   suiteSetup(async function () {
-    this.timeout(180_000);
+    this.timeout(420_000);
     if (process.env['DOCKER_NET_LAB_LOAD'] === '0') { skipReason = 'DOCKER_NET_LAB_LOAD=0 skips the load test'; }
     else if (nodes === undefined || nodes.length < 2) { skipReason = `no local lab nodes file with two nodes at ${labNodesFile()} (run "docker-net-lab lab up" as root)`; }
     if (skipReason !== undefined) { console.log(`    skipped: ${skipReason}`); this.skip(); }
     const ext = vscode.extensions.getExtension<NodesTestApi>(EXTENSION_ID);
     assert.ok(ext, `extension ${EXTENSION_ID} is not installed`);
     t = await ext.activate();
+    switchedBack = await leaveClusterMode((nodes ?? []).map((n) => n.host));
+    if (switchedBack.length > 0) { console.log(`    dockerd switched from the etcd cluster store to plain flags on ${switchedBack.join(', ')} for this suite`); }
     t.nodesTree.getChildren();
     await t.nodeServices.connect();
     // leftovers of an earlier run (any pid)
@@ -137,8 +135,9 @@ suite('Lab Nodes tree under load', function () {
 
   suiteTeardown(async function () {
     if (skipReason !== undefined || nodes === undefined) { return; }
-    this.timeout(180_000);
+    this.timeout(420_000);
     await Promise.all(nodes.map(async (n) => removeByPrefix(n, prefix)));
+    await restoreClusterMode(switchedBack);
   });
 
   test(`${perNode} containers per node: the tree lists what the docker CLI reports, drops them after removal; extension host memory stays bounded`, async function () {
