@@ -6,6 +6,7 @@ import { checkClusterStoreOnModernDocker, checkEtcdV2, checkFirewall, checkHostn
 import { LabError } from '../../src/core/errors';
 import type { ShellProvider } from '../../src/core/remoteShell';
 import type { ExecOptions, ExecResult, RemoteShell } from '../../src/core/remoteShell';
+import { bridgeBroadcast, bridgeGateway } from './fixtures/bridgeAddresses.fixture';
 
 const legacy: NodeFacts = { name: 'docker-node1', address: '10.99.0.11', dockerVersion: '20.10.24+dfsg1', dockerdArgs: ['-H', 'tcp://0.0.0.0:2375', '--cluster-store=etcd://10.99.0.11:2379', '--cluster-advertise=10.99.0.11:2375'], etcdVersion: '3.4.23', etcdV2Enabled: true, kernel: '6.1.0-27-amd64', hostname: 'docker-node1', mtu: 1500 };
 
@@ -21,7 +22,7 @@ const sample = [
   '@@dnl:firewalld', 'running',
   '@@dnl:fwports', '2379-2380/tcp 7946/tcp',
   '@@dnl:iptables', '-P INPUT ACCEPT',
-  '@@dnl:addr', '1: lo    inet 127.0.0.1/8 scope host lo', '2: docker0    inet 172.17.0.1/16 brd 172.17.255.255 scope global docker0', '5: eth0    inet 10.99.0.12/24 brd 10.99.0.255 scope global eth0',
+  '@@dnl:addr', '1: lo    inet 127.0.0.1/8 scope host lo', `2: docker0    inet ${bridgeGateway}/16 brd ${bridgeBroadcast} scope global docker0`, '5: eth0    inet 10.99.0.12/24 brd 10.99.0.255 scope global eth0',
   '@@dnl:link', '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN', '5: eth0@if6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450 qdisc noqueue state UP',
   '@@dnl:os', 'CentOS Linux 7 (Core)',
 ].join('\n');

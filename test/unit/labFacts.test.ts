@@ -3,10 +3,11 @@ import { describe, it } from 'node:test';
 import { isLabError } from '../../src/core/errors';
 import { etcdApiOf, majorVersion, parseFacts } from '../../src/core/lab/labFacts';
 import { overlayPathForDocker } from '../../src/core/lab/stepRunner';
+import { bridgeGateway } from './fixtures/bridgeAddresses.fixture';
 
 describe('lab node facts', () => {
   const out = ['hostname=docker-node1', 'docker=20.10.24+dfsg1', 'etcd=3.4.23', 'kernel=6.1.0-28-amd64', 'labDockerd=yes', 'firewall=none',
-    'swarm=inactive', 'clusterStore=etcd://10.99.0.11:2379', 'ips=10.99.0.11 172.17.0.1 ', '--- os-release',
+    'swarm=inactive', 'clusterStore=etcd://10.99.0.11:2379', `ips=10.99.0.11 ${bridgeGateway} `, '--- os-release',
     'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"', 'ID=debian', 'VERSION_ID="12"'].join('\n');
   it('parses the facts command output', () => {
     const f = parseFacts('docker-node1', 'node1.example', out);

@@ -10,6 +10,7 @@ import { ProgressStore } from '../../src/core/lab/progressStore';
 import type { ConfirmRequest, RunEvent } from '../../src/core/lab/stepRunner';
 import { StepRunner, unmetExpectation, valueAtPath } from '../../src/core/lab/stepRunner';
 import { isLabError } from '../../src/core/errors';
+import { firstBridgeIp } from './fixtures/bridgeAddresses.fixture';
 
 const schemaFile = path.join(defaultLabDir('docker-networking', __dirname), '..', 'schema', 'lab.schema.json');
 
@@ -85,7 +86,7 @@ interface Harness {
 
 function harness(opts: { docker?: string; confirm?: boolean; handler?: (node: string, cmd: string) => Partial<ExecResult> | undefined } = {}): Harness {
   const lab = loadLab(writeLab(), { schemaFile });
-  const state = { web: false, curlCode: 7, ip: '172.17.0.2' };
+  const state = { web: false, curlCode: 7, ip: firstBridgeIp };
   const shells = new FakeShells((node, cmd) => {
     const custom = opts.handler?.(node, cmd);
     if (custom !== undefined) { return custom; }
@@ -94,7 +95,7 @@ function harness(opts: { docker?: string; confirm?: boolean; handler?: (node: st
     if (cmd === 'rm-web') { state.web = false; return { code: 1, stderr: 'No such container' }; }
     if (cmd === 'start-web busybox') { state.web = true; return { stdout: 'abc123\n' }; }
     if (cmd === 'get-ip') { return { stdout: `${state.ip}\n` }; }
-    if (cmd === 'check 172.17.0.2') { return { stdout: 'ok\n' }; }
+    if (cmd === `check ${firstBridgeIp}`) { return { stdout: 'ok\n' }; }
     if (cmd.startsWith("curl -sS -m 5 -w '\\n%{http_code}' ")) { return { stdout: 'hello world\n200' }; }
     if (cmd === 'curl-refused') { return state.curlCode === 0 ? { stdout: 'page' } : { code: state.curlCode, stderr: 'curl: (7) Failed to connect to 127.0.0.1 port 80: Connection refused' }; }
     return { code: 0 };
@@ -117,11 +118,11 @@ describe('step runner (scripted fake nodes)', () => {
     const h = harness();
     const r = await h.runner.runStep('s-run');
     assert.equal(r.status, 'passed', r.message);
-    assert.deepEqual(h.shells.commands('docker-node1'), ['probe-web', 'rm-web', 'start-web busybox', 'get-ip', 'upload', 'check 172.17.0.2']);
+    assert.deepEqual(h.shells.commands('docker-node1'), ['probe-web', 'rm-web', 'start-web busybox', 'get-ip', 'upload', `check ${firstBridgeIp}`]);
     assert.deepEqual(h.shells.commands('docker-node2'), ["curl -sS -m 5 -w '\\n%{http_code}' http://10.99.0.11/"]);
     assert.equal(h.shells.calls.find((c) => c.command === 'upload')?.stdin, 'print("hi")\n');
     assert.equal(h.progress.step('s-run')?.status, 'passed');
-    assert.equal(h.progress.progress.captures['webIp'], '172.17.0.2');
+    assert.equal(h.progress.progress.captures['webIp'], firstBridgeIp);
     assert.ok(h.events.some((e) => e.type === 'command' && e.node === 'docker-node1' && e.text === 'start-web busybox'));
     assert.ok(h.events.some((e) => e.type === 'stdout' && e.node === 'docker-node1' && e.text === 'abc123\n'));
     assert.deepEqual(h.events.at(-1), { type: 'result', stepId: 's-run', status: 'passed', text: 'Done and verified.' });
@@ -137,7 +138,7 @@ describe('step runner (scripted fake nodes)', () => {
     assert.equal(r.status, 'passed');
     assert.equal(r.alreadyInPlace, true);
     assert.ok(!h.shells.commands().includes('start-web busybox'));
-    assert.ok(h.shells.commands().includes('check 172.17.0.2'));
+    assert.ok(h.shells.commands().includes(`check ${firstBridgeIp}`));
   });
 
   it('fails a step when a command fails, naming the node and the command', async () => {
@@ -232,7 +233,7 @@ describe('step runner (scripted fake nodes)', () => {
 
   it('verify fails (and records it) when the state is gone', async () => {
     let gone = false;
-    const h = harness({ handler: (_n, c) => (gone && c === 'check 172.17.0.2' ? { stdout: 'gone\n' } : undefined) });
+    const h = harness({ handler: (_n, c) => (gone && c === `check ${firstBridgeIp}` ? { stdout: 'gone\n' } : undefined) });
     assert.equal((await h.runner.runStep('s-run')).status, 'passed');
     assert.equal((await h.runner.verifyStep('s-run')).status, 'passed');
     gone = true;

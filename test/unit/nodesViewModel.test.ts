@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { ContainerRecord, NetworkRecord, NodeRecord, TopologySnapshot } from '../../src/core/topology/topologyTypes';
 import { nodeCommandIds } from '../../src/vscode/nodes/nodeCommandIds';
 import type { NodesElement, NodesViewState } from '../../src/vscode/nodes/nodesViewModel';
+import { bridgeSubnet, firstBridgeIp, secondBridgeIp } from './fixtures/bridgeAddresses.fixture';
 import {
   changedNodes, childrenOf, connectionErrorView, containerDescription, containerTooltip, elementId, parentOf, presentationOf, statusSummary,
 } from '../../src/vscode/nodes/nodesViewModel';
@@ -23,7 +24,7 @@ function overlay(nodes: string[], members: ContainerRecord[]): NetworkRecord {
 }
 
 function node(name: string, containers: ContainerRecord[], extra: Partial<NodeRecord> = {}): NodeRecord {
-  const bridge: NetworkRecord = { id: `br-${name}`, name: 'bridge', driver: 'bridge', scope: 'local', subnets: ['172.17.0.0/16'], gateways: [], nodes: [name],
+  const bridge: NetworkRecord = { id: `br-${name}`, name: 'bridge', driver: 'bridge', scope: 'local', subnets: [bridgeSubnet], gateways: [], nodes: [name],
     members: containers.map((c) => ({ containerId: c.id, name: c.name, node: name, ipv4: c.networks['bridge']?.ipv4 ?? '', mac: '', state: c.state })) };
   return { name, host: name === 'n1' ? 'h1' : 'h2', state: 'online', dockerVersion: '20.10.24', networks: [bridge, overlay([name], containers.filter((c) => c.networks['my-overlay'] !== undefined))], containers, ...extra };
 }
@@ -32,8 +33,8 @@ function state(snapshot: TopologySnapshot, over: Partial<NodesViewState> = {}): 
   return { trusted: true, problems: [], snapshot, labNodes: new Set(['n1']), ...over };
 }
 
-const t1 = container('n1', 'test1', '172.17.0.2', '10.0.9.2');
-const t2 = container('n2', 'test2', '172.17.0.2', '10.0.9.3');
+const t1 = container('n1', 'test1', firstBridgeIp, '10.0.9.2');
+const t2 = container('n2', 'test2', firstBridgeIp, '10.0.9.3');
 const snap: TopologySnapshot = { takenAt: 1, nodes: [node('n1', [t1]), node('n2', [t2])], multiHostNetworks: [overlay(['n1', 'n2'], [t1, t2])] };
 
 describe('nodes view model', () => {
@@ -58,8 +59,8 @@ describe('nodes view model', () => {
     assert.equal(presentationOf(s, { kind: 'node', node: 'n1' })?.description, 'h1 · Docker 20.10.24');
     assert.equal(presentationOf(s, { kind: 'node', node: 'n1' })?.contextValue, 'node.connected.lab');
     assert.equal(presentationOf(s, { kind: 'node', node: 'n2' })?.contextValue, 'node.connected.user');
-    const web = container('n1', 'web', '172.17.0.3');
-    assert.equal(containerDescription(web), '172.17.0.3 · 0.0.0.0:5000->5000/tcp');
+    const web = container('n1', 'web', secondBridgeIp);
+    assert.equal(containerDescription(web), `${secondBridgeIp} · 0.0.0.0:5000->5000/tcp`);
     assert.match(containerTooltip(t1), /02:42:0a:00:09:02/);
     assert.match(containerTooltip(t1), /busybox/);
     const kids = childrenOf(s, { kind: 'containers', node: 'n2' });
@@ -93,7 +94,7 @@ describe('nodes view model', () => {
     assert.equal(v.command?.id, nodeCommandIds.nodeOpenSettings);
   });
   it('reports only the nodes that changed, or the root', () => {
-    const t3 = container('n2', 'test3', '172.17.0.3');
+    const t3 = container('n2', 'test3', secondBridgeIp);
     const next: TopologySnapshot = { ...snap, nodes: [snap.nodes[0]!, node('n2', [t2, t3])] };
     assert.deepEqual(changedNodes(snap, next), ['n2']);
     assert.deepEqual(changedNodes(snap, { ...snap, takenAt: 2 }), []);

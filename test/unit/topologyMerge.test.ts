@@ -6,6 +6,7 @@ import { splitJsonStream, stripPrefix, toEngineContainer, toEngineEvent, toEngin
 import { formatTopologyTree, topologyToJson } from '../../src/core/topology/topologyFormat';
 import { mergeTopology } from '../../src/core/topology/topologyMerge';
 import { isTopologyEvent } from '../../src/core/topology/topologyService';
+import { firstBridgeIp } from './fixtures/bridgeAddresses.fixture';
 
 const dir = path.resolve(__dirname, '..', '..', '..', 'test', 'unit', 'fixtures', 'docker');
 const load = (f: string): unknown[] => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as unknown[];
@@ -69,7 +70,7 @@ describe('topology merge', () => {
     const bridge1 = n1.networks.find((n) => n.name === 'bridge')!;
     assert.deepEqual(bridge1.nodes, ['docker-node1']);
     // 'old' (exited) still carries the id the bridge had before dockerd restarted: matched by name
-    assert.deepEqual(bridge1.members.map((m) => [m.name, m.ipv4, m.state]), [['old', '', 'exited'], ['redis', '172.17.0.2', 'running']]);
+    assert.deepEqual(bridge1.members.map((m) => [m.name, m.ipv4, m.state]), [['old', '', 'exited'], ['redis', firstBridgeIp, 'running']]);
     // the node's own view of the overlay holds only its own members
     assert.deepEqual(n1.networks.find((n) => n.name === 'my-overlay')!.members.map((m) => m.name), ['test1']);
   });
