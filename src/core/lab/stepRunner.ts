@@ -342,10 +342,9 @@ export class StepRunner {
 
   /** Whether a failed command is tried again (`retry.onOutput` limits that to one known transient error); says so. */
   private retryCommand(stepId: string, self: NodeFacts, retry: Retry | undefined, res: ExecResult, next: number): boolean {
-    if (retry?.onOutput !== undefined && !new RegExp(retry.onOutput, 'm').test(`${res.stdout}\n${res.stderr}`)) { return false; }
-    if (retry?.onOutput !== undefined) {
-      this.emit({ type: 'info', node: self.name, stepId, text: `Output matches /${retry.onOutput}/: trying again in ${retry.delayMs} ms (attempt ${next} of ${retry.attempts}).` });
-    }
+    if (retry?.onOutput === undefined) { return true; }
+    if (!new RegExp(retry.onOutput, 'm').test(`${res.stdout}\n${res.stderr}`)) { return false; }
+    this.emit({ type: 'info', node: self.name, stepId, text: `Output matches /${retry.onOutput}/: trying again in ${retry.delayMs} ms (attempt ${next} of ${retry.attempts}).` });
     return true;
   }
 
@@ -453,7 +452,6 @@ export class StepRunner {
     const found = Object.keys(c.match ?? {}).map((k) => `${k}=${valueAtPath(doc, k) ?? '(missing)'}`).join(' ');
     return { ok: bad.length === 0, detail: bad.length === 0 ? '' : `${c.object} ${name} on ${self.name}: ${bad.join('; ')}`, what, captureText: '', output: '', found };
   }
-
 
   private async runChecks(step: StepDefinition, facts: LabFacts, checks: readonly Check[], signal?: AbortSignal, echo = true): Promise<CheckOutcome[]> {
     const out: CheckOutcome[] = [];

@@ -117,7 +117,11 @@ export function parseNodeConfig(value: unknown, where = 'node'): NodeConfig {
   if (!validateNode(value)) {
     throw new LabError('InvalidSettings', `${where}: ${ajvMessage(validateNode.errors)}.`);
   }
-  const node = value as NodeConfig;
+  return checkNodeRules(value as NodeConfig, where);
+}
+
+/** What the schema cannot say about a valid node record. @throws LabError `InvalidSettings`. */
+function checkNodeRules(node: NodeConfig, where: string): NodeConfig {
   if (node.auth === 'key' && node.keyFile === undefined) {
     throw new LabError('InvalidSettings', `${where}: auth "key" needs a keyFile.`);
   }
@@ -147,7 +151,7 @@ export function parseNodesFile(text: string, file: string): NodesFile {
     if (!validateNode(n)) {
       throw new LabError('InvalidNodesFile', `${file}: ${ajvMessage(validateNode.errors, `/nodes/${i}`)}.`);
     }
-    parseNodeConfig(n, `${file}: /nodes/${i}`);
+    checkNodeRules(n, `${file}: /nodes/${i}`);
     if (names.has(n.name)) {
       throw new LabError('InvalidNodesFile', `${file}: /nodes/${i}/name "${n.name}" is used twice.`);
     }

@@ -5,15 +5,15 @@
 // run inside the extension host, so process.memoryUsage() here is the host's memory: printed before,
 // after and at the peak, with a bound on heap growth. DOCKER_NET_LAB_LOAD=0 skips it; prefix dnl-load-vsc-.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { labKnownHostsFile, labNodesFile } from '../../../src/core/nodes/localLabPaths';
+import { labNodesFile } from '../../../src/core/nodes/localLabPaths';
 import type { NodesFile } from '../../../src/core/nodes/nodesFile';
 import type { NodesTestApi } from '../../../src/vscode/nodes/registerNodes';
 import type { NodesElement } from '../../../src/vscode/nodes/nodesViewModel';
 import { containerStateIcon } from '../../../src/vscode/nodes/nodesViewModel';
-import { leaveClusterMode, restoreClusterMode, viewDifference } from '../../lab/reliabilityHelpers';
+import type { Cmd } from '../../lab/labHelpers';
+import { leaveClusterMode, restoreClusterMode, sshAsync, viewDifference } from '../../lab/reliabilityHelpers';
 
 const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
 const basePrefix = 'dnl-load-vsc-';
@@ -23,8 +23,7 @@ const runningPerNode = 100;
 /** Heap growth of the extension host allowed between before and the peak. */
 const heapBoundBytes = 200 * 1048576;
 
-interface LabNode { name: string; host: string; port: number; user: string; keyFile: string }
-interface Ran { code: number; out: string; err: string; ms: number }
+interface LabNode { name: string; host: string }
 
 function mb(n: number): string { return `${Math.round(n / 1048576)} MB`; }
 function sleep(ms: number): Promise<void> { return new Promise((r) => setTimeout(r, ms)); }
@@ -32,33 +31,21 @@ function sleep(ms: number): Promise<void> { return new Promise((r) => setTimeout
 function labNodes(): LabNode[] | undefined {
   try {
     const f = JSON.parse(fs.readFileSync(labNodesFile(), 'utf8')) as NodesFile;
-    return f.nodes.map((n) => ({ name: n.name, host: n.host, port: n.port ?? 22, user: n.user ?? 'root', keyFile: n.keyFile ?? '' }));
+    return f.nodes.map((n) => ({ name: n.name, host: n.host }));
   } catch {
     return undefined;
   }
 }
 
-/** One command on a lab node over the ssh CLI (lab key, lab known_hosts), without blocking the host. */
-function ssh(n: LabNode, command: string, timeoutMs: number): Promise<Ran> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    execFile('ssh', ['-i', n.keyFile, '-o', `UserKnownHostsFile=${labKnownHostsFile()}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
-      '-o', 'ConnectTimeout=5', '-p', String(n.port), `${n.user}@${n.host}`, command],
-    { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, out: stdout, err: stderr, ms: Date.now() - t0 });
-    });
-  });
-}
-
-async function mustSsh(n: LabNode, what: string, command: string, timeoutMs: number): Promise<Ran> {
-  const r = await ssh(n, command, timeoutMs);
+async function mustSsh(n: LabNode, what: string, command: string, timeoutMs: number): Promise<Cmd> {
+  const r = await sshAsync(n.host, command, timeoutMs);
   assert.equal(r.code, 0, `${what} on ${n.name} (exit ${r.code} after ${r.ms} ms): ${r.err.slice(-400)}`);
   return r;
 }
 
 /** Kills the running ones, then removes all, in sequential batches (bounded; never parallel rm -f of running containers). */
-async function removeByPrefix(n: LabNode, namePrefix: string): Promise<Ran> {
-  return ssh(n, `docker ps -q --filter name=^${namePrefix} --filter status=running | xargs -r -n 100 docker kill >/dev/null; `
+async function removeByPrefix(n: LabNode, namePrefix: string): Promise<Cmd> {
+  return sshAsync(n.host, `docker ps -q --filter name=^${namePrefix} --filter status=running | xargs -r -n 100 docker kill >/dev/null; `
     + `docker ps -aq --filter name=^${namePrefix} | xargs -r -n 100 docker rm -f >/dev/null; docker ps -aq --filter name=^${namePrefix} | wc -l`, 150_000);
 }
 

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { labHome, labKeyFile, labKnownHostsFile, labNodesFile } from '../../../src/core/nodes/localLabPaths';
 import type { NodesFile } from '../../../src/core/nodes/nodesFile';
+import { sshAsync } from '../../lab/reliabilityHelpers';
 
 /** The local lab's nodes file, or undefined when the lab is not up. */
 export function readLabNodes(): NodesFile | undefined {
@@ -26,16 +27,10 @@ export interface LabHost {
 }
 
 /** Runs a shell script on a lab node over our own ssh (not the extension's); resolves with its stdout, rejects on a non-zero exit. */
-export function sshNode(node: LabHost, script: string, timeoutMs = 30_000): Promise<string> {
-  const args = ['-F', '/dev/null', '-i', labKeyFile(), '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${labKnownHostsFile()}`,
-    '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-p', String(node.port),
-    `${node.user}@${node.host}`, script];
-  return new Promise((resolve, reject) => {
-    execFile('ssh', args, { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) { reject(new Error(`ssh ${node.name}: ${err.message} ${stderr}`)); return; }
-      resolve(stdout);
-    });
-  });
+export async function sshNode(node: LabHost, script: string, timeoutMs = 30_000): Promise<string> {
+  const r = await sshAsync(node.host, script, timeoutMs);
+  if (r.code !== 0) { throw new Error(`ssh ${node.name}: exit ${r.code} ${r.err}`); }
+  return r.out;
 }
 
 /** Tries an ssh login as `user` (which does not exist on the node); resolves when ssh gave up. */
