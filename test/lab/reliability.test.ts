@@ -268,13 +268,17 @@ describe('reliability against the local lab', { timeout: 600_000 }, () => {
       if (rest > 0) { await new Promise((r) => setTimeout(r, rest)); }
       const sshd = watchSshd(ipOf(node2));
       const up = await repairLab();
+      // the node is back when lab up has restarted all its daemons: Docker answers without error within 5 s of that
       const back = await waitFor(service, (s) => { const n = nodeOf(s, node2.name); return n.state === 'online' && n.error === undefined; }, backWithinMs, `${node2.name} online after lab up`);
       const onlineAt = Date.now();
       sshd.stop();
       watch.dispose();
       const returnedAt = sshd.returnedAt() ?? onlineAt;
-      measured(`node stop: lab up took ${up.ms} ms; sshd answered ${returnedAt - sshdAt} ms after the kill; node online ${onlineAt - returnedAt} ms after sshd returned (${back} ms after lab up returned); tree exit while down: ${treeDown.code}; states ${watch.log.map((e) => `${e.state}@${e.at - t0}`).join(' ')}`);
-      assert.ok(onlineAt - returnedAt <= backWithinMs, `online within ${backWithinMs} ms of sshd returning (${onlineAt - returnedAt} ms)`);
+      // and the SSH session itself is up again within 5 s of sshd answering (lab up starts sshd before etcd and dockerd)
+      const sessionAt = watch.log.find((e) => e.at > sshdAt && e.state.startsWith('online'))?.at;
+      measured(`node stop: lab up took ${up.ms} ms; sshd answered ${returnedAt - sshdAt} ms after the kill; session online ${(sessionAt ?? onlineAt) - returnedAt} ms after sshd returned; Docker answering ${back} ms after lab up returned; tree exit while down: ${treeDown.code}; states ${watch.log.map((e) => `${e.state}@${e.at - t0}`).join(' ')}`);
+      assert.ok(sessionAt !== undefined, `the session came back online (states ${watch.log.map((e) => e.state).join(' ')})`);
+      assert.ok(sessionAt - returnedAt <= backWithinMs, `session online within ${backWithinMs} ms of sshd returning (${sessionAt - returnedAt} ms)`);
       const tree = await shAsync(process.execPath, [path.join(repoRoot, 'bin', 'docker-net-lab.js'), 'tree', '--json'], 60_000);
       assert.equal(tree.code, 0, tree.err);
       const doc = JSON.parse(tree.out) as { nodes: { name: string; state: string }[] };

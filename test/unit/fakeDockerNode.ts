@@ -18,6 +18,8 @@ export class FakeDockerNode {
   networks: unknown[] = [];
   containers: unknown[] = [];
   requests = 0;
+  /** Extra delay of answers by endpoint, ms (as dockerd with a recovering etcd cluster store holds `/networks` and `/info`). */
+  delayMs: Partial<Record<'containers' | 'networks' | 'info', number>> = {};
   readonly socketPath: string;
   private readonly eventStreams = new Set<http.ServerResponse>();
   private readonly api: http.Server;
@@ -54,10 +56,16 @@ export class FakeDockerNode {
     this.requests++;
     const p = new URL(req.url ?? '/', 'http://x').pathname;
     res.setHeader('content-type', 'application/json');
-    if (p.endsWith('/containers/json')) { res.end(JSON.stringify(this.containers)); return; }
-    if (p.endsWith('/networks')) { res.end(JSON.stringify(this.networks)); return; }
+    // the answer is taken when the request arrives, and sent after the endpoint's delay
+    const later = (ms: number | undefined, body: unknown): void => {
+      const text = JSON.stringify(body);
+      if (ms === undefined || ms <= 0) { res.end(text); return; }
+      setTimeout(() => { res.end(text); }, ms);
+    };
+    if (p.endsWith('/containers/json')) { later(this.delayMs.containers, this.containers); return; }
+    if (p.endsWith('/networks')) { later(this.delayMs.networks, this.networks); return; }
     if (p.endsWith('/version')) { res.end(JSON.stringify({ Version: '20.10.24', ApiVersion: '1.41' })); return; }
-    if (p.endsWith('/info')) { res.end(JSON.stringify({ Name: 'fake-node', ServerVersion: '20.10.24', Swarm: { LocalNodeState: 'inactive' } })); return; }
+    if (p.endsWith('/info')) { later(this.delayMs.info, { Name: 'fake-node', ServerVersion: '20.10.24', Swarm: { LocalNodeState: 'inactive' } }); return; }
     if (p.endsWith('/events')) {
       res.flushHeaders();
       this.eventStreams.add(res);

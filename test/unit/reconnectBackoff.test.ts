@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +12,7 @@ import { Server } from 'ssh2';
 import { isLabError } from '../../src/core/errors';
 import type { NodeConfig } from '../../src/core/nodes/nodeConfig';
 import { fingerprintOfKey } from '../../src/core/ssh/hostKeys';
-import { NodeSession, defaultMaxReconnectDelayMs } from '../../src/core/ssh/nodeSession';
+import { NodeSession, defaultConnectTimeoutMs, defaultMaxReconnectDelayMs } from '../../src/core/ssh/nodeSession';
 
 // The default reconnect backoff is capped, so that a node that returns after a long outage (a reboot,
 // sshd restarted by `lab up`) is reconnected within a few seconds, not after a 16- or 30-s wait.
@@ -85,4 +86,58 @@ describe('NodeSession reconnect backoff', () => {
       await new Promise<void>((r) => { if (server === undefined) { r(); } else { server.close(() => r()); } });
     }
   });
+
+  it('gives up a TCP connect that gets no answer after connectTimeoutMs, and counts that wait toward the backoff', { timeout: 30_000 }, async () => {
+    const hole = await blackHole();
+    const s = new NodeSession(nodeAt(hole.port), {
+      secrets: { getSecret: () => Promise.resolve(PASSWORD) }, connectTimeoutMs: 1000, readyTimeoutMs: 10_000,
+      reconnect: { initialDelayMs: 1500, maxDelayMs: 1500 },
+    });
+    const log: { at: number; state: string }[] = [];
+    const off = s.onStateChange((st) => { log.push({ at: Date.now(), state: st }); });
+    try {
+      const t0 = Date.now();
+      await assert.rejects(s.connect(), (e: unknown) => isLabError(e, 'Unreachable') && /did not accept a TCP connection within 1 s/.test(e.message));
+      const failedAfter = Date.now() - t0;
+      assert.ok(failedAfter >= 900 && failedAfter < 3000, `gave up after ${failedAfter} ms (connect timeout 1 s, handshake timeout 10 s)`);
+      const failedAt = Date.now();
+      while (log.filter((e) => e.state === 'connecting').length < 2 && Date.now() - failedAt < 5000) { await new Promise((r) => setTimeout(r, 20)); }
+      const next = log.filter((e) => e.state === 'connecting')[1];
+      assert.ok(next !== undefined, `a second attempt started (states: ${log.map((e) => e.state).join(' ')})`);
+      const gap = next.at - failedAt;
+      assert.ok(gap < 1100, `the next attempt started ${gap} ms after the failure: 1.5 s backoff less the 1 s already waited`);
+      assert.equal(defaultConnectTimeoutMs, 2500);
+    } finally {
+      off();
+      s.dispose();
+      hole.stop();
+    }
+  });
 });
+
+/**
+ * A listener on 127.0.0.1 that never accepts: a child process listens with a backlog of 1 and then
+ * blocks its event loop (for at most 60 s); the accept queue is filled, so further SYNs get no answer,
+ * as with a node whose link is down.
+ */
+async function blackHole(): Promise<{ port: number; stop(): void }> {
+  const code = `const net = require('node:net');
+const srv = net.createServer();
+srv.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+  process.stdout.write(srv.address().port + '\\n');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60000);
+  process.exit(0);
+});`;
+  const child: ChildProcess = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout?.once('data', (d: Buffer) => { resolve(Number(d.toString().trim())); });
+    child.once('exit', () => { reject(new Error('the black-hole listener exited')); });
+  });
+  const fillers: net.Socket[] = [];
+  for (let i = 0; i < 4; i++) { const f = net.connect(port, '127.0.0.1'); f.on('error', () => undefined); fillers.push(f); }
+  await new Promise((r) => setTimeout(r, 200));
+  return {
+    port,
+    stop: () => { for (const f of fillers) { f.destroy(); } child.kill('SIGKILL'); },
+  };
+}

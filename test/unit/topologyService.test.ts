@@ -113,6 +113,36 @@ describe('TopologyService with a fake node over SSH', () => {
     }
   });
 
+  it('shows a new container while dockerd is slow to list networks (reads of each kind are independent)', async () => {
+    const svc = createTopologyService({ nodes: [fake.node('slow')], secrets: { getSecret: () => Promise.resolve(PW) }, fullResyncMs: 0, debounceMs: 100 });
+    const saved = fake.containers;
+    try {
+      await svc.connect();
+      for (let i = 0; i < 50 && fake.eventFollowers === 0; i++) { await new Promise((r) => setTimeout(r, 20)); }
+      assert.equal(fake.eventFollowers, 1);
+      const networksBefore = svc.snapshot().nodes[0]!.networks.map((n) => n.name);
+      // dockerd with a recovering cluster store: /networks and /info take 1.5 s, /containers/json answers at once
+      fake.delayMs = { networks: 1500, info: 1500 };
+      void svc.refresh('slow');
+      const extra = { ...(load('node2-containers.json')[0] as Record<string, unknown>), Id: '77'.repeat(32), Names: ['/quick'] };
+      fake.containers = [...saved, extra];
+      fake.networks = [...fake.networks, { ...(load('node2-networks.json')[0] as Record<string, unknown>), Id: '66'.repeat(32), Name: 'late-net' }];
+      await new Promise((r) => setTimeout(r, 50));
+      fake.emit({ Type: 'container', Action: 'create', Actor: { ID: '77'.repeat(32), Attributes: { name: 'quick' } }, timeNano: Date.now() * 1e6 });
+      const ms = await waitFor(svc, (x) => x.nodes[0]!.containers.some((c) => c.name === 'quick'), 1000);
+      const now = svc.snapshot().nodes[0]!;
+      assert.ok(ms < 1000, `the container is shown ${ms} ms after its event, before the slow reads end`);
+      assert.equal(now.state, 'online');
+      assert.deepEqual(now.networks.map((n) => n.name), networksBefore, 'the networks are still the last answered list');
+      await waitFor(svc, (x) => x.nodes[0]!.networks.some((n) => n.name === 'late-net'), 4000);
+    } finally {
+      fake.delayMs = {};
+      fake.containers = saved;
+      fake.networks = load('node2-networks.json');
+      svc.dispose();
+    }
+  });
+
   it('follows a node whose session was opened through shell() before connect()', async () => {
     const svc = createTopologyService({ nodes: [fake.node('early')], secrets: { getSecret: () => Promise.resolve(PW) }, fullResyncMs: 0 });
     try {

@@ -66,6 +66,13 @@ export interface NodeSessionOptions {
   readonly keepaliveIntervalMs?: number;
   /** Handshake + auth timeout, ms (default 10 000). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Time allowed for the TCP connection itself, ms (default {@link defaultConnectTimeoutMs}). While a
+   * node's link is down the kernel resends the SYN after 1, 3 and 7 s; an attempt that has not
+   * connected within this time is given up and the next one starts a fresh SYN, so a node whose link
+   * returns is reached within about this time rather than after the next resend.
+   */
+  readonly connectTimeoutMs?: number;
   /** Reconnect automatically after a drop (default true); `false` disables. */
   readonly reconnect?: ReconnectPolicy | false;
   /** ssh-agent socket for `auth: 'agent'` (default `SSH_AUTH_SOCK`). */
@@ -84,6 +91,9 @@ export async function loadSsh2(): Promise<Ssh2Module> {
   ssh2Module ??= await import('ssh2');
   return ssh2Module;
 }
+
+/** Default TCP connect timeout, ms (see {@link NodeSessionOptions.connectTimeoutMs}). */
+export const defaultConnectTimeoutMs = 2500;
 
 /** Default upper bound of the reconnect backoff, ms (see {@link ReconnectPolicy.maxDelayMs}). */
 export const defaultMaxReconnectDelayMs = 3000;
@@ -216,6 +226,7 @@ export class NodeSession implements RemoteShell {
 
   private async open(): Promise<Client> {
     this.setState('connecting');
+    const attemptStart = Date.now();
     const n = this.config;
     let verdict: HostKeyVerdict | undefined;
     let presented: Buffer | undefined;
@@ -227,6 +238,7 @@ export class NodeSession implements RemoteShell {
       // Our own handshake timer (instead of ssh2's readyTimeout) so that it can pause while the user
       // reads the host-key prompt.
       const readyMs = this.options.readyTimeoutMs ?? 10_000;
+      const connectMs = this.options.connectTimeoutMs ?? defaultConnectTimeoutMs;
       let readyTimer: NodeJS.Timeout | undefined;
       let onReadyTimeout: () => void = () => undefined;
       const armReadyTimer = (): void => { readyTimer = setTimeout(() => onReadyTimeout(), readyMs); };
@@ -283,19 +295,24 @@ export class NodeSession implements RemoteShell {
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error & { level?: string; code?: string }): void => {
           pauseReadyTimer();
+          clearTimeout(connectTimer);
           client.removeListener('ready', onReady);
           client.end();
           reject(err);
         };
         const onReady = (): void => { pauseReadyTimer(); client.removeListener('error', onError); resolve(); };
-        onReadyTimeout = (): void => {
-          const err = Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' });
+        const giveUp = (err: Error): void => {
+          pauseReadyTimer();
+          clearTimeout(connectTimer);
           client.removeListener('error', onError);
           client.removeListener('ready', onReady);
           client.on('error', () => undefined);
           client.destroy(); // end() would wait for a handshake that never comes
           reject(err);
         };
+        onReadyTimeout = (): void => { giveUp(Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' })); };
+        const connectTimer = setTimeout(() => { giveUp(Object.assign(new Error(`No TCP connection within ${connectMs} ms`), { level: 'client-connect-timeout' })); }, connectMs);
+        client.once('connect', () => { clearTimeout(connectTimer); });
         client.once('ready', onReady);
         client.once('error', onError);
         armReadyTimer();
@@ -319,7 +336,8 @@ export class NodeSession implements RemoteShell {
       const err = cause instanceof LabError ? cause : this.mapConnectError(cause, verdict, presented, promptRefused);
       this.logger.warn(`ssh: ${n.name}: ${redact(err.message)}`);
       this.setState('offline', err);
-      if (transientCodes.has(err.code)) { this.scheduleReconnect(); }
+      // the time this attempt already waited (a connect timeout) counts toward the backoff
+      if (transientCodes.has(err.code)) { this.scheduleReconnect(Date.now() - attemptStart); }
       throw err;
     }
   }
@@ -358,6 +376,11 @@ export class NodeSession implements RemoteShell {
         ...opts, fix: n.auth === 'password' ? 'Check the password, or whether the server allows password login.' : `Make sure the public key is in ~${n.user}/.ssh/authorized_keys on ${n.host}.`,
       });
     }
+    if (err.level === 'client-connect-timeout') {
+      return new LabError('Unreachable', `${n.name} (${this.where()}) did not accept a TCP connection within ${((this.options.connectTimeoutMs ?? defaultConnectTimeoutMs) / 1000).toString()} s.`, {
+        ...opts, fix: `Check that ${n.host} is up and reachable from here (a firewall that drops packets looks like this).`,
+      });
+    }
     if (err.level === 'client-timeout') {
       return new LabError('Unreachable', `${n.name} (${this.where()}) did not answer the SSH handshake in time.`, {
         ...opts, fix: `Check that ${n.host} is up and sshd listens on port ${n.port}.`,
@@ -382,12 +405,13 @@ export class NodeSession implements RemoteShell {
     this.scheduleReconnect();
   }
 
-  private scheduleReconnect(): void {
+  /** Schedules the next attempt after the backoff delay, less `alreadyWaitedMs` spent by the failed attempt. */
+  private scheduleReconnect(alreadyWaitedMs = 0): void {
     const policy = this.options.reconnect;
     if (policy === false || this.stateValue === 'disposed' || this.reconnectTimer !== undefined) { return; }
     const max = policy?.maxAttempts;
     if (max !== undefined && this.reconnectAttempt >= max) { return; }
-    const delay = Math.min((policy?.initialDelayMs ?? 500) * 2 ** this.reconnectAttempt, policy?.maxDelayMs ?? defaultMaxReconnectDelayMs);
+    const delay = Math.max(0, this.nextReconnectDelayMs() - alreadyWaitedMs);
     this.reconnectAttempt++;
     this.logger.debug(`ssh: reconnecting ${this.node} in ${delay} ms (attempt ${this.reconnectAttempt})`);
     this.reconnectTimer = setTimeout(() => {

@@ -8,6 +8,7 @@ import type { RemoteShell, ShellProvider } from '../remoteShell';
 import type { HostKeyPrompt } from '../ssh/hostKeys';
 import type { NodeSession, NodeSessionOptions, ReconnectPolicy, SecretProvider, SessionState } from '../ssh/nodeSession';
 import { SessionPool } from '../ssh/sessionPool';
+import { CoalescingTask } from './coalescingTask';
 import { Debouncer } from './debouncer';
 import type { NodeFacts } from './topologyMerge';
 import { mergeTopology } from './topologyMerge';
@@ -43,6 +44,15 @@ export function isTopologyEvent(e: EngineEvent): boolean {
   return (e.type === 'container' || e.type === 'network') && relevantActions.has(e.action);
 }
 
+/**
+ * What one read of a node fetches. Each kind is read on its own, so that a slow answer (dockerd 20.10
+ * with an etcd cluster store holds `GET /networks` and `/info` for seconds while etcd recovers from a
+ * partition) does not hold back the container list.
+ */
+type ReadKind = 'containers' | 'networks' | 'facts';
+
+interface ReadError { readonly transient: boolean; readonly info: { code: string; message: string; fix?: string } }
+
 interface Slot {
   readonly config: NodeConfig;
   facts: NodeFacts;
@@ -51,8 +61,11 @@ interface Slot {
   events?: AbortController;
   debounce?: Debouncer;
   unsubscribe?: () => void;
+  readonly reads: Record<ReadKind, CoalescingTask>;
+  /** The failed reads of the current engine, by kind (the node shows the first one). */
+  readonly readErrors: Map<ReadKind, ReadError>;
+  /** The latest {@link TopologyService.sync} of this node while it runs. */
   syncing?: Promise<void>;
-  again: boolean;
 }
 
 function errorInfo(e: unknown): { code: string; message: string; fix?: string } {
@@ -100,7 +113,12 @@ export class TopologyService implements TopologySource, ShellProvider {
     };
     this.pool = new SessionPool(nodes, sessionOptions);
     for (const n of nodes) {
-      this.slots.set(n.name, { config: n, facts: { name: n.name, host: n.host, state: 'disconnected' }, wanted: false, again: false });
+      const reads = {} as Record<ReadKind, CoalescingTask>;
+      const slot: Slot = { config: n, facts: { name: n.name, host: n.host, state: 'disconnected' }, wanted: false, reads, readErrors: new Map() };
+      for (const kind of ['containers', 'networks', 'facts'] as const) {
+        reads[kind] = new CoalescingTask(() => this.read(slot, kind), () => this.disposed);
+      }
+      this.slots.set(n.name, slot);
     }
     this.current = this.assemble();
   }
@@ -210,6 +228,7 @@ export class TopologyService implements TopologySource, ShellProvider {
     slot.debounce = undefined;
     slot.engine?.dispose();
     slot.engine = undefined;
+    slot.readErrors.clear();
   }
 
   private follow(slot: Slot, engine: DockerEngine): void {
@@ -234,45 +253,54 @@ export class TopologyService implements TopologySource, ShellProvider {
     });
   }
 
-  /** Reads one node's engine (a second call during a read queues one more read). */
+  /**
+   * Reads one node's engine: containers and networks, plus dockerd's facts when `full` (or not known
+   * yet, or their last read failed). Each kind is read and shown on its own; a request during a read of the same kind queues
+   * one more read of it.
+   */
   private sync(slot: Slot, full: boolean): Promise<void> {
-    if (slot.syncing !== undefined) {
-      slot.again = true;
-      return slot.syncing;
-    }
-    const run = async (): Promise<void> => {
-      do {
-        slot.again = false;
-        await this.readNode(slot, full);
-      } while (slot.again && !this.disposed);
-    };
-    slot.syncing = run().finally(() => { slot.syncing = undefined; });
-    return slot.syncing;
+    const kinds: ReadKind[] = ['containers', 'networks'];
+    // dockerd's facts: on a full read, when not known yet, or to clear their failed read
+    if (full || ((slot.facts.dockerVersion === undefined || slot.readErrors.has('facts')) && !slot.reads.facts.busy)) { kinds.push('facts'); }
+    const all = Promise.all(kinds.map((k) => slot.reads[k].request())).then(() => undefined);
+    slot.syncing = all;
+    void all.finally(() => { if (slot.syncing === all) { slot.syncing = undefined; } });
+    return all;
   }
 
-  private async readNode(slot: Slot, full: boolean): Promise<void> {
+  private async read(slot: Slot, kind: ReadKind): Promise<void> {
     const engine = slot.engine;
     if (engine === undefined) { return; }
     try {
-      const needFacts = full || slot.facts.dockerVersion === undefined;
-      const [networks, containers, info, version] = await Promise.all([
-        engine.listNetworks(),
-        engine.listContainers(),
-        needFacts ? engine.info() : Promise.resolve(undefined),
-        needFacts ? engine.version() : Promise.resolve(undefined),
-      ]);
+      let patch: Partial<NodeFacts>;
+      if (kind === 'containers') {
+        patch = { containers: await engine.listContainers() };
+      } else if (kind === 'networks') {
+        patch = { networks: await engine.listNetworks() };
+      } else {
+        const [info, version] = await Promise.all([engine.info(), engine.version()]);
+        patch = {
+          dockerVersion: version.version, hostname: info.name, swarmState: info.swarmState,
+          ...(info.clusterStore === undefined ? {} : { clusterStore: info.clusterStore }),
+        };
+      }
       if (slot.engine !== engine) { return; }
-      this.setFacts(slot, {
-        state: 'online', networks, containers, syncedAt: Date.now(), transport: engine.transport,
-        ...(version === undefined ? {} : { dockerVersion: version.version }),
-        ...(info === undefined ? {} : { hostname: info.name, swarmState: info.swarmState, ...(info.clusterStore === undefined ? {} : { clusterStore: info.clusterStore }) }),
-      }, true);
+      slot.readErrors.delete(kind);
+      this.setFacts(slot, { ...patch, syncedAt: Date.now(), transport: engine.transport, ...this.health(slot) }, true);
     } catch (e) {
       if (slot.engine !== engine) { return; }
       const transient = isLabError(e, 'Disconnected') || isLabError(e, 'Unreachable');
       this.logger.warn(`topology: ${slot.config.name}: ${describeError(e)}`);
-      this.setFacts(slot, { state: transient ? 'offline' : 'error', error: errorInfo(e) });
+      slot.readErrors.set(kind, { transient, info: errorInfo(e) });
+      this.setFacts(slot, this.health(slot));
     }
+  }
+
+  /** The node's state from its failed reads: online when none failed, else the first failure. */
+  private health(slot: Slot): Pick<NodeFacts, 'state' | 'error'> {
+    const first = slot.readErrors.values().next();
+    if (first.done === true) { return { state: 'online' }; }
+    return { state: first.value.transient ? 'offline' : 'error', error: first.value.info };
   }
 
   private startResyncTimer(): void {
