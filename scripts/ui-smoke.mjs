@@ -53,11 +53,16 @@ const CHECKS = [
         const header = headed.first().locator('.pane-header');
         if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
       }
-      const content = pane.locator('.welcome-view-content, .monaco-list-row').first();
-      await content.waitFor({ timeout: 30_000 });
-      const welcome = await pane.locator('.welcome-view-content').allInnerTexts();
-      const rows = await pane.locator('.monaco-list-row').allInnerTexts();
-      if (welcome.join('').trim() === '' && rows.length === 0) throw new Error('Lab Nodes view is empty');
+      // the pane may first render an empty welcome container and fill in its rows a moment later
+      let welcome = [];
+      let rows = [];
+      for (const end = Date.now() + 30_000; ;) {
+        welcome = await pane.locator('.welcome-view-content').allInnerTexts();
+        rows = await pane.locator('.monaco-list-row').allInnerTexts();
+        if (welcome.join('').trim() !== '' || rows.length > 0) break;
+        if (Date.now() > end) throw new Error('Lab Nodes view is still empty after 30 s');
+        await page.waitForTimeout(100);
+      }
       log(`  view: ${rows.length ? `rows ${JSON.stringify(rows.slice(0, 6))}` : `welcome "${welcome.join(' ').replace(/\s+/g, ' ').slice(0, 100)}"`}`);
       await page.mouse.move(5, 890); // no hover highlight in the picture
       await shot('ui-smoke-sidebar.png', sidebar);
