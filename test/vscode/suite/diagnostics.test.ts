@@ -2,6 +2,7 @@
 // Output command and Apply fix (default runner: clipboard).
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { waitFor } from '../polling';
 
 const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
 
@@ -9,16 +10,6 @@ async function activate(): Promise<void> {
   const ext = vscode.extensions.getExtension(EXTENSION_ID);
   assert.ok(ext, `extension ${EXTENSION_ID} is not installed`);
   await ext.activate();
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) { return v; }
-    if (Date.now() > end) { throw new Error(`timed out waiting for ${what}`); }
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 suite('diagnostics', () => {

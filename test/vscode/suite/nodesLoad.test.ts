@@ -14,6 +14,7 @@ import type { NodesElement } from '../../../src/vscode/nodes/nodesViewModel';
 import { containerStateIcon } from '../../../src/vscode/nodes/nodesViewModel';
 import type { Cmd } from '../../lab/labHelpers';
 import { leaveClusterMode, restoreClusterMode, sshAsync, viewDifference } from '../../lab/reliabilityHelpers';
+import { poll, until } from '../polling';
 
 const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
 const basePrefix = 'dnl-load-vsc-';
@@ -26,7 +27,6 @@ const heapBoundBytes = 200 * 1048576;
 interface LabNode { name: string; host: string }
 
 function mb(n: number): string { return `${Math.round(n / 1048576)} MB`; }
-function sleep(ms: number): Promise<void> { return new Promise((r) => setTimeout(r, ms)); }
 
 function labNodes(): LabNode[] | undefined {
   try {
@@ -83,16 +83,16 @@ function treeView(t: NodesTestApi, node: string): { containers: string[]; networ
 
 /** Polls until the tree equals the docker CLI on every node (the CLI re-read each round); returns ms or throws with the difference. */
 async function treeMatchesCli(t: NodesTestApi, nodes: LabNode[], what: string, timeoutMs: number): Promise<number> {
-  const t0 = Date.now();
   let diff = '';
-  while (Date.now() - t0 < timeoutMs) {
+  const matched = await poll(timeoutMs, async () => {
     const views = await Promise.all(nodes.map(cliView));
     const bad = nodes.map((n, i) => viewDifference(n.name, views[i]!, treeView(t, n.name), 'tree')).filter((x) => x !== undefined);
-    if (bad.length === 0) { return Date.now() - t0; }
+    if (bad.length === 0) { return true; }
     diff = bad.join('; ');
-    await sleep(250);
-  }
-  throw new Error(`${what}: the Lab Nodes tree does not match the docker CLI after ${timeoutMs} ms: ${diff}`);
+    return undefined;
+  }, 250);
+  if (matched.value === undefined) { throw new Error(`${what}: the Lab Nodes tree does not match the docker CLI after ${timeoutMs} ms: ${diff}`); }
+  return matched.ms;
 }
 
 suite('Lab Nodes tree under load', function () {
@@ -130,15 +130,10 @@ suite('Lab Nodes tree under load', function () {
   test(`${perNode} containers per node: the tree lists what the docker CLI reports, drops them after removal; extension host memory stays bounded`, async function () {
     this.timeout(300_000);
     const all = nodes ?? [];
-    const online = await (async () => {
-      const t0 = Date.now();
-      while (Date.now() - t0 < 45_000) {
-        const s = t.nodeServices.snapshot();
-        if (all.every((n) => s.nodes.find((x) => x.name === n.name)?.state === 'online')) { return true; }
-        await sleep(100);
-      }
-      return false;
-    })();
+    const online = await until(45_000, () => {
+      const s = t.nodeServices.snapshot();
+      return all.every((n) => s.nodes.find((x) => x.name === n.name)?.state === 'online') ? true : undefined;
+    }, 100);
     assert.ok(online, `nodes not online: ${JSON.stringify(t.nodeServices.snapshot().nodes.map((n) => [n.name, n.state]))}`);
     const before = process.memoryUsage();
     let peakRss = before.rss;

@@ -11,20 +11,10 @@ import type { NodesFile } from '../../../src/core/nodes/nodesFile';
 import type { NodesTestApi } from '../../../src/vscode/nodes/registerNodes';
 import { repoRoot } from '../../lab/labHelpers';
 import { killSshd, shAsync, sshBanner } from '../../lab/reliabilityHelpers';
+import { sleep, until } from '../polling';
 
 const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
 const backWithinMs = 5000;
-
-function sleep(ms: number): Promise<void> { return new Promise((r) => setTimeout(r, ms)); }
-
-async function until<T>(ms: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T | undefined> {
-  const start = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined || Date.now() - start >= ms) { return v; }
-    await sleep(25);
-  }
-}
 
 suite('Lab Nodes reconnect', () => {
   let lab: NodesFile | undefined;

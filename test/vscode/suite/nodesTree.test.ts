@@ -11,6 +11,7 @@ import { labNodesFile } from '../../../src/core/nodes/localLabPaths';
 import type { NodesFile } from '../../../src/core/nodes/nodesFile';
 import type { NodesTestApi } from '../../../src/vscode/nodes/registerNodes';
 import type { NodesElement } from '../../../src/vscode/nodes/nodesViewModel';
+import { poll, sleep } from '../polling';
 
 const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
 
@@ -20,21 +21,6 @@ async function api(): Promise<NodesTestApi> {
   const exports = await ext.activate();
   assert.ok(exports?.nodesTree !== undefined, 'activate() returned no nodesTree');
   return exports;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `probe` every 25 ms until it returns a value or `ms` elapse; returns it with the time it took. */
-async function waitFor<T>(ms: number, probe: () => T | undefined): Promise<{ value: T | undefined; ms: number }> {
-  const start = Date.now();
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) { return { value: v, ms: Date.now() - start }; }
-    if (Date.now() - start >= ms) { return { value: undefined, ms: Date.now() - start }; }
-    await sleep(25);
-  }
 }
 
 function labels(t: NodesTestApi, parent?: NodesElement): { element: NodesElement; label: string; description: string }[] {
@@ -68,7 +54,7 @@ suite('Lab Nodes tree', () => {
         { name: 'bad-port', host: '127.0.0.1', port: 70000, user: 'root', auth: 'agent' },
         { name: 'fine', host: '127.0.0.1', port: 9, user: 'root', auth: 'agent' },
       ], vscode.ConfigurationTarget.Global);
-      const { value } = await waitFor(3000, () => labels(t).find((x) => x.label === 'dockerNetLab.nodes[0]: port'));
+      const { value } = await poll(3000, () => labels(t).find((x) => x.label === 'dockerNetLab.nodes[0]: port'));
       assert.ok(value, `no error item; root: ${labels(t).map((x) => x.label).join(', ')}`);
       const item = t.nodesTree.getTreeItem(value.element);
       assert.equal(item.command?.command, 'dockerNetLab.node.openSettings');
@@ -76,7 +62,7 @@ suite('Lab Nodes tree', () => {
     } finally {
       await config.update('dockerNetLab.nodes', before, vscode.ConfigurationTarget.Global);
     }
-    const gone = await waitFor(3000, () => (labels(t).some((x) => x.label === 'fine') ? undefined : true));
+    const gone = await poll(3000, () => (labels(t).some((x) => x.label === 'fine') ? undefined : true));
     assert.ok(gone.value, 'the settings node did not go away after restoring the setting');
   });
 
@@ -89,9 +75,9 @@ suite('Lab Nodes tree', () => {
     try {
       // 127.0.0.1 port 9 (discard): nothing listens there on these machines, so the connection is refused
       await config.update('dockerNetLab.nodes', [{ name: node, host: '127.0.0.1', port: 9, user: 'root', auth: 'agent' }], vscode.ConfigurationTarget.Global);
-      await waitFor(3000, () => (labels(t).some((x) => x.label === node) ? true : undefined));
+      await poll(3000, () => (labels(t).some((x) => x.label === node) ? true : undefined));
       await t.nodeServices.connect(node);
-      const { value } = await waitFor(10_000, () => {
+      const { value } = await poll(10_000, () => {
         const n = child(t, undefined, node);
         return n === undefined ? undefined : labels(t, n)[0];
       });
@@ -141,7 +127,7 @@ suite('Lab Nodes tree', () => {
       const entries = config.inspect<unknown[]>('dockerNetLab.nodes')?.globalValue ?? [];
       const added = entries.find((e) => (e as { host?: string }).host === '127.0.0.1') as Record<string, unknown> | undefined;
       assert.deepEqual(added, { name: '127.0.0.1', host: '127.0.0.1', port: 2222, user: 'root', auth: 'agent' });
-      assert.ok((await waitFor(3000, () => (labels(t).some((x) => x.label === '127.0.0.1') ? true : undefined))).value, 'added node not in the tree');
+      assert.ok((await poll(3000, () => (labels(t).some((x) => x.label === '127.0.0.1') ? true : undefined))).value, 'added node not in the tree');
 
       await vscode.commands.executeCommand('dockerNetLab.node.remove', '127.0.0.1');
       assert.equal(confirmAsked, 1, 'Remove did not ask for confirmation');
@@ -169,7 +155,7 @@ suite('Lab Nodes tree', () => {
       t.nodesTree.getChildren();
       await t.nodeServices.connect(); // never rejects for node failures: they show in the snapshot
       const all = lab?.nodes.map((n) => n.name) ?? [];
-      const online = await waitFor(45_000, () => {
+      const online = await poll(45_000, () => {
         const s = t.nodeServices.snapshot();
         return all.every((n) => s.nodes.find((x) => x.name === n)?.state === 'online') ? true : undefined;
       });
@@ -242,7 +228,7 @@ suite('Lab Nodes tree', () => {
         const run = await sh.exec(`docker run -d --name ${cname} busybox sleep 600`, { timeoutMs: 30_000 });
         assert.equal(run.code, 0, `docker run failed: ${run.stderr}`);
         const id = run.stdout.trim();
-        const item = await waitFor(3000, () => {
+        const item = await poll(3000, () => {
           const group = child(t, child(t, undefined, node2), 'Containers');
           return group === undefined ? undefined : child(t, group, cname);
         });
@@ -252,7 +238,7 @@ suite('Lab Nodes tree', () => {
         assert.ok(term, `no terminal named "${cname} @ ${node2}"`);
         await sleep(1500); // the pty opens the exec channel
         term.sendText('touch /typed-in-vscode && exit');
-        const done = await waitFor(10_000, () => (term.exitStatus !== undefined ? term.exitStatus : undefined));
+        const done = await poll(10_000, () => (term.exitStatus !== undefined ? term.exitStatus : undefined));
         const check = await sh.exec(`docker exec ${id} ls /typed-in-vscode`, { timeoutMs: 20_000 });
         assert.equal(check.code, 0, `the command typed in the terminal did not run in the container (terminal exit ${JSON.stringify(done.value)}): ${check.stderr}`);
         assert.equal(done.value?.code, 0, 'the container shell did not exit with 0');
@@ -287,7 +273,7 @@ suite('Lab Nodes tree', () => {
           const r = await sh.exec(`docker run -d --name ${c} --network ${net} busybox sleep 600`, { timeoutMs: 30_000 });
           assert.equal(r.code, 0, `docker run on ${sh.node} failed: ${r.stderr}`);
         }
-        const found = await waitFor(5000, () => {
+        const found = await poll(5000, () => {
           const group = child(t, undefined, 'Multi-host networks');
           const item = group === undefined ? undefined : child(t, group, net);
           if (item === undefined) { return undefined; }
@@ -339,10 +325,10 @@ suite('Lab Nodes tree', () => {
       try {
         // node1 of the lab without its pinned fingerprint: its key is unknown to every known_hosts file the extension reads
         await config.update('dockerNetLab.nodes', [{ name: node, host: labNode.host, port: labNode.port, user: labNode.user, auth: 'key', keyFile: labNode.keyFile }], vscode.ConfigurationTarget.Global);
-        await waitFor(3000, () => (labels(t).some((x) => x.label === node) ? true : undefined));
+        await poll(3000, () => (labels(t).some((x) => x.label === node) ? true : undefined));
         answer = undefined; // "Cancel"
         await t.nodeServices.connect(node);
-        const refused = await waitFor(5000, () => labels(t, child(t, undefined, node))[0]);
+        const refused = await poll(5000, () => labels(t, child(t, undefined, node))[0]);
         assert.equal(asked.length, 1, 'the host key prompt was not shown exactly once');
         assert.match(asked[0] ?? '', /\nmodal\n/);
         for (const fp of labNode.hostKeyFingerprints ?? []) { assert.ok(asked[0]?.includes(fp), `prompt does not show ${fp}: ${asked[0]}`); }
@@ -352,7 +338,7 @@ suite('Lab Nodes tree', () => {
 
         answer = 'Trust and connect';
         await t.nodeServices.connect(node);
-        const online = await waitFor(10_000, () => (t.nodeServices.snapshot().nodes.find((n) => n.name === node)?.state === 'online' ? true : undefined));
+        const online = await poll(10_000, () => (t.nodeServices.snapshot().nodes.find((n) => n.name === node)?.state === 'online' ? true : undefined));
         assert.ok(online.value, `not online after trusting: ${JSON.stringify(t.nodeServices.snapshot().nodes.find((n) => n.name === node))}`);
         assert.equal(asked.length, 2);
         assert.ok(fs.readFileSync(kh, 'utf8').includes(labNode.host), `${kh} does not hold the accepted key`);
@@ -391,16 +377,16 @@ suite('Lab Nodes tree', () => {
           name: node, host: labNode.host, port: labNode.port, user: labNode.user, auth: 'key', keyFile,
           hostKeyFingerprints: labNode.hostKeyFingerprints,
         }], vscode.ConfigurationTarget.Global);
-        await waitFor(3000, () => (labels(t).some((x) => x.label === node) ? true : undefined));
+        await poll(3000, () => (labels(t).some((x) => x.label === node) ? true : undefined));
         await t.nodeServices.connect(node);
-        assert.ok((await waitFor(10_000, online)).value, `not online: ${JSON.stringify(t.nodeServices.snapshot().nodes.find((n) => n.name === node))}`);
+        assert.ok((await poll(10_000, online)).value, `not online: ${JSON.stringify(t.nodeServices.snapshot().nodes.find((n) => n.name === node))}`);
         assert.equal(asked.length, 1, 'the passphrase was not asked exactly once');
         assert.equal(asked[0]?.password, true, 'the input box does not hide the passphrase');
         assert.ok(!JSON.stringify(config.inspect('dockerNetLab.nodes')).includes(passphrase), 'the passphrase leaked into settings');
 
         await t.nodeServices.disconnect(node);
         await t.nodeServices.connect(node);
-        assert.ok((await waitFor(10_000, online)).value, 'not online on the second connect');
+        assert.ok((await poll(10_000, online)).value, 'not online on the second connect');
         assert.equal(asked.length, 1, 'the stored passphrase was not reused');
       } finally {
         window.showInputBox = original;
@@ -423,12 +409,12 @@ suite('Lab Nodes tree', () => {
       const sh = await (await t.nodeServices.shells()).shell(node2);
       const run = await sh.exec(`docker run -d --name ${name} busybox sleep 600`, { timeoutMs: 30_000 });
       assert.equal(run.code, 0, `docker run failed: ${run.stderr}`);
-      const appeared = await waitFor(1000, () => (containers().includes(name) ? true : undefined));
+      const appeared = await poll(1000, () => (containers().includes(name) ? true : undefined));
       console.log(`    container shown ${appeared.ms} ms after docker run returned`);
       assert.ok(appeared.value, `${name} not in the tree within 1 s (containers: ${containers().join(', ')})`);
 
       // the create event may show it before start gave it an address: the IPv4 must follow within 1 s too
-      const withIp = await waitFor(1000, () => {
+      const withIp = await poll(1000, () => {
         const group = child(t, node, 'Containers');
         const item = group === undefined ? undefined : labels(t, group).find((x) => x.label === name);
         return item !== undefined && /\d+\.\d+\.\d+\.\d+/.test(item.description) ? item.description : undefined;
@@ -438,7 +424,7 @@ suite('Lab Nodes tree', () => {
 
       const rm = await sh.exec(`docker rm -f ${name}`, { timeoutMs: 30_000 });
       assert.equal(rm.code, 0, `docker rm failed: ${rm.stderr}`);
-      const gone = await waitFor(1000, () => (containers().includes(name) ? undefined : true));
+      const gone = await poll(1000, () => (containers().includes(name) ? undefined : true));
       console.log(`    container gone ${gone.ms} ms after docker rm returned`);
       assert.ok(gone.value, `${name} still in the tree 1 s after removal`);
     });

@@ -12,6 +12,7 @@ import { labNodesFile } from '../../../src/core/nodes/localLabPaths';
 import type { StepsTestApi } from '../../../src/vscode/steps/registerSteps';
 import type { StepsNode } from '../../../src/vscode/steps/stepsTreeProvider';
 import { stepOutputScheme } from '../../../src/vscode/steps/stepTranscripts';
+import { sleep } from '../polling';
 
 const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
 
@@ -143,7 +144,7 @@ suite('guided lab walkthrough', () => {
     const out = t.getStepOutput(id) ?? '';
     assert.match(out, /\[docker-node1\] \$ curl -sS -m 5 http:\/\/127\.0\.0\.1\//, out.slice(-1500));
     // the output document follows the transcript (change events are coalesced for 100 ms)
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: stepOutputScheme, path: `/${id}.log` }));
     assert.equal(doc.getText(), out);
   });

@@ -154,13 +154,3 @@ export function stubWindow(pick?: string): { shown: ShownMessage[]; restore: () 
   };
   return { shown, restore: () => { Object.assign(w, saved); } };
 }
-
-/** Polls `probe` every 50 ms until it returns a value or `ms` elapse. */
-export async function waitFor<T>(ms: number, probe: () => T | undefined): Promise<T | undefined> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined || Date.now() >= end) { return v; }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -12,7 +12,8 @@ import { labKeyFile, labNodesFile } from '../../../src/core/nodes/localLabPaths'
 import type { ExtensionApi } from '../../../src/vscode/extension';
 import { secretKey } from '../../../src/vscode/nodes/secretStore';
 import type { LabHost } from './labProbe';
-import { SocketWatch, fileSize, linesSince, readLabNodes, sshLoginAttempt, sshNode, sshdLogFile, stubWindow, waitFor } from './labProbe';
+import { sleep, until } from '../polling';
+import { SocketWatch, fileSize, linesSince, readLabNodes, sshLoginAttempt, sshNode, sshdLogFile, stubWindow } from './labProbe';
 
 const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
 const NOT_TRUSTED = /not trusted/i;
@@ -30,10 +31,6 @@ function rootLabels(t: ExtensionApi): string[] {
     const item = t.nodesTree.getTreeItem(e);
     return typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 suite('untrusted workspace', () => {
@@ -74,7 +71,7 @@ suite('untrusted workspace', () => {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`);
     try {
-      const read = await waitFor(20_000, () => (tabSize() === 7 ? true : undefined));
+      const read = await until(20_000, () => (tabSize() === 7 ? true : undefined), 50);
       assert.ok(read, `VS Code did not read ${file} within 20 s (editor.tabSize workspace value ${String(tabSize())})`);
       const value = vscode.workspace.getConfiguration().get<{ name?: string }[]>('dockerNetLab.nodes') ?? [];
       assert.ok(!value.some((n) => n.name === name), `the workspace value is used: ${JSON.stringify(value)}`);
@@ -86,7 +83,7 @@ suite('untrusted workspace', () => {
       assert.equal(t.nodeServices.started, false, 'the node services started (ssh2 loaded)');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
-      await waitFor(20_000, () => (tabSize() === undefined ? true : undefined));
+      await until(20_000, () => (tabSize() === undefined ? true : undefined), 50);
     }
   });
 
@@ -157,7 +154,7 @@ suite('untrusted workspace', () => {
       // the sshd log does record a login as an unknown user (else the final check would prove nothing)
       const check = `dnlcheck${process.pid}`;
       await sshLoginAttempt(node1, check);
-      const seen = await waitFor(5000, () => (linesSince(sshdLogFile(node1.name), logOffsets.get(node1.name) ?? 0).some((l) => l.includes(`Invalid user ${check} `)) ? true : undefined));
+      const seen = await until(5000, () => (linesSince(sshdLogFile(node1.name), logOffsets.get(node1.name) ?? 0).some((l) => l.includes(`Invalid user ${check} `)) ? true : undefined), 50);
       assert.ok(seen, `${sshdLogFile(node1.name)} did not record a login attempt as ${check}`);
       watch = new SocketWatch('10.99.0.');
       t = await api();
@@ -186,7 +183,7 @@ suite('untrusted workspace', () => {
     test('the Lab Nodes tree lists the nodes under "Workspace not trusted" and connects to none', async function () {
       this.timeout(30_000);
       const names = [...hosts.map((h) => h.name), ...probes.map((p) => p.name)];
-      const shown = await waitFor(5000, () => (names.every((n) => rootLabels(t).includes(n)) ? rootLabels(t) : undefined));
+      const shown = await until(5000, () => (names.every((n) => rootLabels(t).includes(n)) ? rootLabels(t) : undefined), 50);
       assert.ok(shown, `nodes missing from the tree: ${rootLabels(t).join(', ')}`);
       assert.equal(shown[0], 'Workspace not trusted');
       for (const e of t.nodesTree.getChildren().filter((x) => x.kind === 'node')) {
@@ -207,10 +204,10 @@ suite('untrusted workspace', () => {
       try {
         // only the probe nodes: the steps would run on them (first two configured nodes)
         await config.update('dockerNetLab.useLocalLab', false, vscode.ConfigurationTarget.Global);
-        const only = await waitFor(10_000, () => {
+        const only = await until(10_000, () => {
           const n = t.nodeServices.configuration().nodes.map((x) => x.config.name);
           return n.join() === probes.map((p) => p.name).join() ? n : undefined;
-        });
+        }, 50);
         assert.ok(only, `the probe nodes are not the only nodes: ${t.nodeServices.configuration().nodes.map((x) => x.config.name).join(', ')}`);
         const calls: [string, ...unknown[]][] = [
           ['dockerNetLab.step.run', 'ch1-run-web'],
@@ -265,7 +262,7 @@ suite('untrusted workspace', () => {
       const finding = findings.find((f) => f.ruleId === 'endpoint-already-exists-in-network');
       assert.ok(finding, `no endpoint-already-exists finding: ${JSON.stringify(findings.map((f) => f.ruleId))}`);
       assert.deepEqual(finding.fixCommands, [`docker rm -f ${canary}`], 'the fix would not remove the canary: this test would prove nothing');
-      const diag = await waitFor(10_000, () => vscode.languages.getDiagnostics(doc.uri).find((d) => d.code === finding.ruleId));
+      const diag = await until(10_000, () => vscode.languages.getDiagnostics(doc.uri).find((d) => d.code === finding.ruleId), 50);
       assert.ok(diag);
       const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range);
       const apply = actions.find((a) => a.command?.command === 'dockerNetLab.diagnostics.applyFix')?.command;
