@@ -94,7 +94,7 @@ export async function runBench(log: (line: string) => void): Promise<BenchResult
   const engine = new DockerEngine(node, session);
   const tcp = new Docker({ protocol: 'http', host: node.host, port: tcpPort });
   try {
-    const fast = await measureInterleaved(50, 20, {
+    const fast = await measureInterleaved(300, 50, {
       'ours (ssh2 streamlocal, warm)': async () => (await engine.listContainers()).length,
       [tcpName]: async () => (await tcp.listContainers({ all: true })).length,
     });
