@@ -20,6 +20,8 @@ export class FakeDockerNode {
   requests = 0;
   /** Extra delay of answers by endpoint, ms (as dockerd with a recovering etcd cluster store holds `/networks` and `/info`). */
   delayMs: Partial<Record<'containers' | 'networks' | 'info', number>> = {};
+  /** When true, `/info` answers 500 (as a dockerd that is failing). */
+  failInfo = false;
   readonly socketPath: string;
   private readonly eventStreams = new Set<http.ServerResponse>();
   private readonly api: http.Server;
@@ -65,6 +67,7 @@ export class FakeDockerNode {
     if (p.endsWith('/containers/json')) { later(this.delayMs.containers, this.containers); return; }
     if (p.endsWith('/networks')) { later(this.delayMs.networks, this.networks); return; }
     if (p.endsWith('/version')) { res.end(JSON.stringify({ Version: '20.10.24', ApiVersion: '1.41' })); return; }
+    if (p.endsWith('/info') && this.failInfo) { res.statusCode = 500; res.end('{"message":"fake: info is failing"}'); return; }
     if (p.endsWith('/info')) { later(this.delayMs.info, { Name: 'fake-node', ServerVersion: '20.10.24', Swarm: { LocalNodeState: 'inactive' } }); return; }
     if (p.endsWith('/events')) {
       res.flushHeaders();

@@ -143,6 +143,26 @@ describe('TopologyService with a fake node over SSH', () => {
     }
   });
 
+  it('clears a failed read of dockerd\'s facts on the next event, not only at the next full resync', async () => {
+    const svc = createTopologyService({ nodes: [fake.node('facts')], secrets: { getSecret: () => Promise.resolve(PW) }, fullResyncMs: 0, debounceMs: 100 });
+    try {
+      await svc.connect();
+      for (let i = 0; i < 50 && fake.eventFollowers === 0; i++) { await new Promise((r) => setTimeout(r, 20)); }
+      fake.failInfo = true;
+      await svc.refresh('facts');
+      const failed = svc.snapshot().nodes[0]!;
+      assert.equal(failed.state, 'error', 'a failed /info shows as an error of the node');
+      assert.ok(failed.error !== undefined);
+      assert.ok(failed.containers.length > 0, 'the containers that were read are still shown');
+      fake.failInfo = false;
+      fake.emit({ Type: 'container', Action: 'start', Actor: { ID: 'ab'.repeat(32), Attributes: { name: 'web' } }, timeNano: Date.now() * 1e6 });
+      await waitFor(svc, (x) => x.nodes[0]!.state === 'online' && x.nodes[0]!.error === undefined, 2000);
+    } finally {
+      fake.failInfo = false;
+      svc.dispose();
+    }
+  });
+
   it('follows a node whose session was opened through shell() before connect()', async () => {
     const svc = createTopologyService({ nodes: [fake.node('early')], secrets: { getSecret: () => Promise.resolve(PW) }, fullResyncMs: 0 });
     try {

@@ -255,8 +255,8 @@ export class TopologyService implements TopologySource, ShellProvider {
 
   /**
    * Reads one node's engine: containers and networks, plus dockerd's facts when `full` (or not known
-   * yet, or their last read failed). Each kind is read and shown on its own; a request during a read of the same kind queues
-   * one more read of it.
+   * yet, or their last read failed). Each kind is read and shown on its own; a request during a read
+   * of the same kind queues one more read of it.
    */
   private sync(slot: Slot, full: boolean): Promise<void> {
     const kinds: ReadKind[] = ['containers', 'networks'];
