@@ -53,6 +53,13 @@ describe('TopologyService with a fake node over SSH', () => {
       assert.equal(s.nodes[0]!.transport, 'streamlocal');
       assert.deepEqual(s.multiHostNetworks.map((n) => n.name), ['my-overlay']);
 
+      // connecting an offline node on request shows that it is being tried, then the result
+      const tried: string[] = [];
+      const watchDead = svc.onDidChange((x) => { const st = x.nodes[1]!.state; if (tried.at(-1) !== st) { tried.push(st); } });
+      await svc.connect('dead');
+      watchDead.dispose();
+      assert.deepEqual(tried, ['connecting', 'offline']);
+
       for (let i = 0; i < 50 && fake.eventFollowers === 0; i++) { await new Promise((r) => setTimeout(r, 20)); }
       assert.equal(fake.eventFollowers, 1, 'one docker events stream per online node');
 
@@ -105,7 +112,7 @@ describe('TopologyService with a fake node over SSH', () => {
       assert.ok(svc.snapshot().nodes[0]!.containers.length > 0, 'last known containers are kept while offline');
       await waitFor(svc, (s) => s.nodes[0]!.state === 'online' && s.nodes[0]!.error === undefined, 3000);
       sub.dispose();
-      assert.deepEqual(states.filter((x) => x !== 'connecting'), ['offline', 'online']);
+      assert.deepEqual(states, ['offline', 'online'], 'offline until it answers again (no connecting flicker while retrying)');
       for (let i = 0; i < 50 && fake.eventFollowers === 0; i++) { await new Promise((r) => setTimeout(r, 20)); }
       assert.equal(fake.eventFollowers, 1, 'events followed again after the reconnect');
     } finally {

@@ -190,6 +190,8 @@ export class TopologyService implements TopologySource, ShellProvider {
     if (slot.unsubscribe === undefined) {
       slot.unsubscribe = session.onStateChange((st, err) => { this.onSessionState(slot, session, st, err); });
     }
+    // asked to connect an offline node: show that it is being tried (automatic retries do not)
+    if (slot.facts.state === 'offline') { this.setFacts(slot, { state: 'connecting' }); }
     try {
       await session.connect();
       // a session already opened through shell() emitted its 'online' before we listened
@@ -203,6 +205,9 @@ export class TopologyService implements TopologySource, ShellProvider {
 
   private onSessionState(slot: Slot, session: NodeSession, st: SessionState, err: LabError | undefined): void {
     if (!slot.wanted) { return; }
+    // an automatic retry of an offline node: it stays offline (with its error) until it answers, so the
+    // tree and `tree --watch` do not flip between offline and connecting every few seconds of an outage
+    if (st === 'connecting' && slot.facts.state === 'offline') { return; }
     const state = nodeStateOf(st, err);
     if (st === 'online') {
       this.setFacts(slot, { state: 'online' }, true);
