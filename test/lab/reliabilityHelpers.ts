@@ -19,14 +19,14 @@ export function labNodesOrReason(): { nodes: readonly NodeConfig[] } | { reason:
   const why = labUnavailable();
   if (why !== undefined) { return { reason: why }; }
   const file = labNodesFile();
-  if (!fs.existsSync(file)) { return { reason: `the local lab is not up (no ${file})` }; }
+  if (!fs.existsSync(file)) { return { reason: `the local lab is not up (no ${file}); start it with "docker-net-lab lab up" as root, or run the whole suite with "npm test", which brings it up` }; }
   const status = lab('status');
   if (status.code !== 0) {
     const up = lab('up');
     if (up.code !== 0) { return { reason: `the local lab is not healthy and lab up failed: ${up.out.slice(-500)}${up.err.slice(-500)}` }; }
   }
   const nodes = readNodesFile(file).nodes;
-  if (nodes.length < 2) { return { reason: 'the nodes file lists fewer than two nodes' }; }
+  if (nodes.length < 2) { return { reason: `${file} lists fewer than two nodes; "docker-net-lab lab up" rewrites it` }; }
   return { nodes };
 }
 

@@ -89,7 +89,7 @@ function waitFor(service: { snapshot(): TopologySnapshot; onDidChange(l: (s: Top
 describe('transport against the local lab', () => {
   before(async () => {
     const file = labNodesFile();
-    if (!fs.existsSync(file)) { skipReason = `the local lab is not up (no ${file}; run "docker-net-lab lab up" as root)`; return; }
+    if (!fs.existsSync(file)) { skipReason = `the local lab is not up (no ${file}); start it with "docker-net-lab lab up" as root, or run the whole suite with "npm test", which brings it up`; return; }
     try {
       nodes = readNodesFile(file).nodes;
       for (const n of nodes) {
