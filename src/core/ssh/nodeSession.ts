@@ -169,6 +169,8 @@ export class NodeSession implements RemoteShell {
 
   private where(): string { return `${this.config.host}:${this.config.port}`; }
 
+  private connectTimeoutMs(): number { return this.options.connectTimeoutMs ?? defaultConnectTimeoutMs; }
+
   /**
    * The authentication attempts for this node, built only after the host key was accepted (so no
    * secret is asked for, and nothing is sent, for an unknown or changed host).
@@ -238,7 +240,7 @@ export class NodeSession implements RemoteShell {
       // Our own handshake timer (instead of ssh2's readyTimeout) so that it can pause while the user
       // reads the host-key prompt.
       const readyMs = this.options.readyTimeoutMs ?? 10_000;
-      const connectMs = this.options.connectTimeoutMs ?? defaultConnectTimeoutMs;
+      const connectMs = this.connectTimeoutMs();
       let readyTimer: NodeJS.Timeout | undefined;
       let onReadyTimeout: () => void = () => undefined;
       const armReadyTimer = (): void => { readyTimer = setTimeout(() => onReadyTimeout(), readyMs); };
@@ -377,7 +379,7 @@ export class NodeSession implements RemoteShell {
       });
     }
     if (err.level === 'client-connect-timeout') {
-      return new LabError('Unreachable', `${n.name} (${this.where()}) did not accept a TCP connection within ${((this.options.connectTimeoutMs ?? defaultConnectTimeoutMs) / 1000).toString()} s.`, {
+      return new LabError('Unreachable', `${n.name} (${this.where()}) did not accept a TCP connection within ${(this.connectTimeoutMs() / 1000).toString()} s.`, {
         ...opts, fix: `Check that ${n.host} is up and reachable from here (a firewall that drops packets looks like this).`,
       });
     }
