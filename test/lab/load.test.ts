@@ -5,7 +5,7 @@ import type { TopologyService } from '../../src/core/topology/topologyService';
 import type { TopologySnapshot } from '../../src/core/topology/topologyTypes';
 import type { Cmd } from './labHelpers';
 import {
-  daemonPid, labNodesOrReason, labTopology, leaveClusterMode, nodeOf, probeImage, restoreClusterMode, sshAsync, viewDifference, waitFor,
+  labNodesOrReason, labTopology, leaveClusterMode, nodeOf, probeImage, removeByPrefixBounded, restoreClusterMode, sshAsync, viewDifference, waitFor,
 } from './reliabilityHelpers';
 
 // Load on the shared local lab: 500 containers per node (a share of them running, the rest created and not
@@ -57,19 +57,15 @@ async function make(n: NodeConfig, image: string, from: number, to: number, runn
 
 /**
  * Removes every container whose name starts with `namePrefix` on a node: kills the running ones, then
- * removes all, each in sequential batches of 100. Returns ms; throws after `removeLimitMs` with a
- * goroutine dump of the node's dockerd requested.
+ * removes all, each in sequential batches of 100. Returns ms. A removal that overruns `removeLimitMs`
+ * gets a goroutine dump of the node's dockerd, a dockerd restart and one more try (removeByPrefixBounded);
+ * throws when containers are still left.
  */
 async function removeAll(n: NodeConfig, namePrefix: string): Promise<number> {
-  const script = `docker ps -q --filter name=^${namePrefix} --filter status=running | xargs -r -n 100 docker kill >/dev/null; `
-    + `docker ps -aq --filter name=^${namePrefix} | xargs -r -n 100 docker rm -f >/dev/null; `
-    + `docker ps -aq --filter name=^${namePrefix} | wc -l`;
-  const r = await sshAsync(n.host, script, removeLimitMs);
-  if (r.code === 0 && r.out.trim() === '0') { return r.ms; }
-  const pid = daemonPid(n.name, 'dockerd');
-  if (pid !== undefined) { try { process.kill(pid, 'SIGUSR1'); } catch { /* gone */ } }
-  throw new Error(`removing ${namePrefix}* on ${n.name}: exit ${r.code} after ${r.ms} ms, left ${r.out.trim() || '?'}; `
-    + `${pid === undefined ? 'no dockerd pid' : `goroutine dump of dockerd ${pid} requested (goroutine-stacks-*.log under /var/run/docker in the node, path in its dockerd.log)`}: ${r.err.slice(-300)}`);
+  const r = await removeByPrefixBounded(n.name, n.host, namePrefix, removeLimitMs);
+  if (r.restarted) { report(`${n.name}: removing ${namePrefix}* stalled in dockerd; goroutine dump requested (goroutine-stacks-*.log under /var/run/docker in the node), dockerd restarted, removal retried`); }
+  if (r.cmd.code === 0 && r.cmd.out.trim() === '0') { return r.ms; }
+  throw new Error(`removing ${namePrefix}* on ${n.name}: exit ${r.cmd.code} after ${r.ms} ms, left ${r.cmd.out.trim() || '?'}: ${r.cmd.err.slice(-300)}`);
 }
 
 /** name + state of every container on the node, and the network ids, from the docker CLI. */

@@ -13,7 +13,7 @@ import type { NodesTestApi } from '../../../src/vscode/nodes/registerNodes';
 import type { NodesElement } from '../../../src/vscode/nodes/nodesViewModel';
 import { containerStateIcon } from '../../../src/vscode/nodes/nodesViewModel';
 import type { Cmd } from '../../lab/labHelpers';
-import { leaveClusterMode, restoreClusterMode, sshAsync, viewDifference } from '../../lab/reliabilityHelpers';
+import { leaveClusterMode, removeByPrefixBounded, restoreClusterMode, sshAsync, viewDifference } from '../../lab/reliabilityHelpers';
 import { poll, until } from '../polling';
 
 const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
@@ -45,8 +45,9 @@ async function mustSsh(n: LabNode, what: string, command: string, timeoutMs: num
 
 /** Kills the running ones, then removes all, in sequential batches (bounded; never parallel rm -f of running containers). */
 async function removeByPrefix(n: LabNode, namePrefix: string): Promise<Cmd> {
-  return sshAsync(n.host, `docker ps -q --filter name=^${namePrefix} --filter status=running | xargs -r -n 100 docker kill >/dev/null; `
-    + `docker ps -aq --filter name=^${namePrefix} | xargs -r -n 100 docker rm -f >/dev/null; docker ps -aq --filter name=^${namePrefix} | wc -l`, 150_000);
+  const r = await removeByPrefixBounded(n.name, n.host, namePrefix, 90_000);
+  if (r.restarted) { console.log(`    ${n.name}: removing ${namePrefix}* stalled in dockerd; goroutine dump requested, dockerd restarted, removal retried`); }
+  return { ...r.cmd, ms: r.ms };
 }
 
 /** "name icon" of every container and the network names, as the docker CLI reports them. */
