@@ -87,11 +87,15 @@ if (process.env.PORT) {
 
 let server;
 try {
-  server = await startCodeServer({ tools, dirs, port, logFile: path.join(home, 'code-server.log') });
+  // You trust what you start: this private code-server (its own user data, 127.0.0.1 only) serves
+  // the folder `npm start` made for the lab, so workspace trust is off in it. Trust in browsers is
+  // per browser profile; a flag on this instance needs no prompt in any of them. Every other VS Code
+  // (and the untrusted test suite) keeps workspace trust as it is.
+  server = await startCodeServer({ tools, dirs, port, extraArgs: ['--disable-workspace-trust'], logFile: path.join(home, 'code-server.log') });
 } catch (e) {
   fail(e instanceof Error ? e.message : String(e));
 }
-console.log(`\nVS Code with Docker Network Lab: ${server.url(folder)}\n(code-server ${path.basename(tools.csRoot)}, log ${path.join(home, 'code-server.log')}; Ctrl-C stops it)\n`);
+console.log(`\nVS Code with Docker Network Lab: ${server.url(folder)}\n(code-server ${path.basename(tools.csRoot)}, process group ${server.pid}, log ${path.join(home, 'code-server.log')}; Ctrl-C stops it)\n`);
 
 let stopping = false;
 const shutdown = async (sig) => {

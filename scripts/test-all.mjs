@@ -1,4 +1,4 @@
-// npm test: every stage in order (lint, typecheck, bundle, unit, lab, tools, vscode, vscode-untrusted, ui), each with
+// npm test: every stage in order (lint, typecheck, bundle, unit, lab, tools, vscode, vscode-untrusted, ui, fresh), each with
 // its result, its own "N passed, N failed" line and its duration, then a summary. Exit code 1 when
 // any stage failed. The lab is brought up when it is not running and torn down at the end only if
 // this run brought it up (set DOCKER_NET_LAB_KEEP=1 to keep it).
@@ -96,6 +96,9 @@ const STAGES = [
   { name: 'vscode-untrusted', run: () => runStreamed('node', ['scripts/run-vscode-tests.mjs', '--untrusted'], { timeoutMs: 10 * 60_000 }) },
   // typecheck + bundle above built everything: package without building again
   { name: 'ui', run: () => runStreamed('node', ['scripts/ui-smoke.mjs', '--no-build'], { timeoutMs: 15 * 60_000 }) },
+  // npm start as a newcomer runs it: empty HOME, XDG dirs and tools cache (cold install), fresh browser
+  // profile; both nodes connected and a walkthrough step verified (scripts/fresh-start.mjs)
+  { name: 'fresh', run: () => runStreamed('node', ['scripts/fresh-start.mjs'], { timeoutMs: 20 * 60_000 }) },
 ];
 
 const results = [];
