@@ -14,7 +14,6 @@ import { nodeCommandIds } from './nodeCommandIds';
 
 /** A key identifying one tree element; stable across snapshots so VS Code keeps expansion state. */
 export type NodesElement =
-  | { readonly kind: 'untrusted' }
   | { readonly kind: 'configProblem'; readonly problem: NodeConfigProblem }
   | { readonly kind: 'multiHostGroup' }
   | { readonly kind: 'node'; readonly node: string }
@@ -58,7 +57,6 @@ export interface NodesViewState {
 /** A stable id of an element (also the TreeItem id). */
 export function elementId(e: NodesElement): string {
   switch (e.kind) {
-    case 'untrusted': return 'untrusted';
     case 'configProblem': return `problem/${e.problem.source}/${e.problem.index}/${e.problem.field}`;
     case 'multiHostGroup': return 'multihost';
     case 'node': return `node/${e.node}`;
@@ -91,9 +89,9 @@ function byName<T extends { readonly name: string }>(a: T, b: T): number {
 /** The children of an element (`undefined` = the root). */
 export function childrenOf(s: NodesViewState, e?: NodesElement): NodesElement[] {
   if (e === undefined) {
-    if (!s.trusted) {
-      return [{ kind: 'untrusted' }, ...s.snapshot.nodes.map((n): NodesElement => ({ kind: 'node', node: n.name }))];
-    }
+    // untrusted: no rows, so the view shows its welcome content (package.json viewsWelcome), which
+    // says what to do and opens the trust dialog
+    if (!s.trusted) { return []; }
     const out: NodesElement[] = s.problems.map((problem) => ({ kind: 'configProblem', problem }));
     out.push(...s.snapshot.nodes.map((n): NodesElement => ({ kind: 'node', node: n.name })));
     if (s.snapshot.multiHostNetworks.length > 0) { out.push({ kind: 'multiHostGroup' }); }
@@ -273,13 +271,6 @@ function nodeTooltip(n: NodeRecord, lab: boolean): string {
 export function presentationOf(s: NodesViewState, e: NodesElement): NodesItemView | undefined {
   const id = elementId(e);
   switch (e.kind) {
-    case 'untrusted':
-      return {
-        id, label: 'Workspace not trusted', description: 'nothing runs on the nodes',
-        tooltip: 'In an untrusted workspace the extension does not connect to nodes, run commands or open terminals. Trust the workspace to use the lab.',
-        icon: { id: 'shield', color: 'problemsWarningIcon.foreground' }, contextValue: 'untrusted', collapsible: 'none',
-        command: { id: 'workbench.trust.manage', title: 'Manage Workspace Trust', args: [] },
-      };
     case 'configProblem':
       return {
         id, label: e.problem.index >= 0 ? `${e.problem.source}[${e.problem.index}]: ${e.problem.field}` : `${e.problem.source}: ${e.problem.field}`,

@@ -181,7 +181,7 @@ export class StepsController implements vscode.Disposable {
   private async assertTrusted(): Promise<void> {
     if (vscode.workspace.isTrusted) { return; }
     const choice = await vscode.window.showWarningMessage(
-      'This workspace is not trusted, so Docker Network Lab runs no commands on the lab nodes. Trust the workspace to run the steps.',
+      'Nothing ran: this folder is not trusted, so Docker Network Lab runs no commands on the lab nodes. Trust it to run the steps.',
       'Manage Workspace Trust');
     if (choice === 'Manage Workspace Trust') { await vscode.commands.executeCommand('workbench.trust.manage'); }
     throw new LabError('Cancelled', 'Untrusted workspace.');

@@ -23,10 +23,12 @@ export interface StepsTreeSource {
 export class StepsTreeProvider implements vscode.TreeDataProvider<StepsNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<StepsNode | undefined>();
   private readonly unsubscribe: () => void;
+  private readonly onTrust: vscode.Disposable;
   readonly onDidChangeTreeData = this.emitter.event;
 
   constructor(private readonly source: StepsTreeSource) {
     this.unsubscribe = source.states.onDidChange(() => { this.refresh(); });
+    this.onTrust = vscode.workspace.onDidGrantWorkspaceTrust(() => { this.refresh(); });
   }
 
   /** Re-renders the whole tree (cheap: ~30 rows). */
@@ -35,6 +37,8 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<StepsNode>, vs
   }
 
   getChildren(node?: StepsNode): StepsNode[] {
+    // untrusted: no rows, so the view shows its welcome content (package.json viewsWelcome)
+    if (!vscode.workspace.isTrusted) { return []; }
     const lab = this.source.lab();
     if (lab instanceof Error) {
       return node === undefined ? [{ kind: 'message', text: `The lab definition could not be loaded: ${lab.message}` }] : [];
@@ -89,6 +93,7 @@ export class StepsTreeProvider implements vscode.TreeDataProvider<StepsNode>, vs
 
   dispose(): void {
     this.unsubscribe();
+    this.onTrust.dispose();
     this.emitter.dispose();
   }
 }

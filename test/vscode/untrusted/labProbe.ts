@@ -119,15 +119,17 @@ export interface ShownMessage {
   readonly kind: 'info' | 'warning' | 'error' | 'quickPick' | 'inputBox';
   readonly text: string;
   readonly modal: boolean;
+  /** The buttons a message offered (titles). */
+  readonly actions: readonly string[];
 }
 
 /**
  * Replaces the window's message boxes, quick pick and input box while a test runs. Modal questions are
  * answered YES (the first offered action other than "Manage Workspace Trust": the worst case, a user who
- * confirms everything); non-modal ones are dismissed; a quick pick takes `pick` (or its first item); an
- * input box is cancelled. `restore()` puts the originals back.
+ * confirms everything); non-modal ones are dismissed, or answered with `click` when they offer it; a quick
+ * pick takes `pick` (or its first item); an input box is cancelled. `restore()` puts the originals back.
  */
-export function stubWindow(pick?: string): { shown: ShownMessage[]; restore: () => void } {
+export function stubWindow(pick?: string, click?: string): { shown: ShownMessage[]; restore: () => void } {
   const w = vscode.window as unknown as Record<string, unknown>;
   const names = ['showInformationMessage', 'showWarningMessage', 'showErrorMessage', 'showQuickPick', 'showInputBox'] as const;
   const saved = Object.fromEntries(names.map((n) => [n, w[n]]));
@@ -135,22 +137,38 @@ export function stubWindow(pick?: string): { shown: ShownMessage[]; restore: () 
   const message = (kind: ShownMessage['kind']) => (text: string, ...rest: unknown[]): Promise<unknown> => {
     const options = rest[0];
     const modal = typeof options === 'object' && options !== null && (options as { modal?: unknown }).modal === true;
-    shown.push({ kind, text, modal });
-    if (!modal) { return Promise.resolve(undefined); }
-    const items = rest.slice(1).map((i) => (typeof i === 'string' ? i : (i as { title?: string }).title));
-    return Promise.resolve(items.find((i) => i !== undefined && i !== 'Manage Workspace Trust'));
+    const items = rest.filter((i) => typeof i === 'string' || (typeof i === 'object' && i !== null && 'title' in i))
+      .map((i) => (typeof i === 'string' ? i : String(i.title)));
+    shown.push({ kind, text, modal, actions: items });
+    if (!modal) { return Promise.resolve(click !== undefined && items.includes(click) ? click : undefined); }
+    return Promise.resolve(items.find((i) => i !== 'Manage Workspace Trust'));
   };
   w['showInformationMessage'] = message('info');
   w['showWarningMessage'] = message('warning');
   w['showErrorMessage'] = message('error');
   w['showQuickPick'] = (items: readonly (string | vscode.QuickPickItem)[] | Thenable<readonly (string | vscode.QuickPickItem)[]>, o?: vscode.QuickPickOptions) =>
     Promise.resolve(items).then((list) => {
-      shown.push({ kind: 'quickPick', text: o?.placeHolder ?? '', modal: false });
+      shown.push({ kind: 'quickPick', text: o?.placeHolder ?? '', modal: false, actions: [] });
       return list.find((i) => (typeof i === 'string' ? i : i.label) === pick) ?? list[0];
     });
   w['showInputBox'] = (o?: vscode.InputBoxOptions) => {
-    shown.push({ kind: 'inputBox', text: o?.prompt ?? o?.title ?? '', modal: false });
+    shown.push({ kind: 'inputBox', text: o?.prompt ?? o?.title ?? '', modal: false, actions: [] });
     return Promise.resolve(undefined);
   };
   return { shown, restore: () => { Object.assign(w, saved); } };
+}
+
+/**
+ * Records the ids of the commands in `ids` run through vscode.commands.executeCommand (by the
+ * extension too: it shares this API object) and runs none of them; every other id runs as usual.
+ */
+export function stubCommands(ids: readonly string[]): { ran: string[]; restore: () => void } {
+  const c = vscode.commands as unknown as Record<string, unknown>;
+  const original = c['executeCommand'] as (id: string, ...a: unknown[]) => Thenable<unknown>;
+  const ran: string[] = [];
+  c['executeCommand'] = (id: string, ...a: unknown[]): Thenable<unknown> => {
+    if (ids.includes(id)) { ran.push(id); return Promise.resolve(undefined); }
+    return original.call(vscode.commands, id, ...a);
+  };
+  return { ran, restore: () => { c['executeCommand'] = original; } };
 }

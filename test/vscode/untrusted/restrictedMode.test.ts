@@ -13,10 +13,12 @@ import type { ExtensionApi } from '../../../src/vscode/extension';
 import { secretKey } from '../../../src/vscode/nodes/secretStore';
 import type { LabHost } from './labProbe';
 import { sleep, until } from '../polling';
-import { SocketWatch, fileSize, linesSince, readLabNodes, sshLoginAttempt, sshNode, sshdLogFile, stubWindow } from './labProbe';
+import { SocketWatch, fileSize, linesSince, readLabNodes, sshLoginAttempt, sshNode, sshdLogFile, stubCommands, stubWindow } from './labProbe';
 
 const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
 const NOT_TRUSTED = /not trusted/i;
+const MANAGE_TRUST = 'Manage Workspace Trust';
+const TRUST_DIALOG = 'workbench.trust.manage';
 
 async function api(): Promise<ExtensionApi> {
   const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
@@ -51,6 +53,45 @@ suite('untrusted workspace', () => {
     const commands = await vscode.commands.getCommands(true);
     for (const id of ['dockerNetLab.step.run', 'dockerNetLab.lab.reset', 'dockerNetLab.node.connect', 'dockerNetLab.diagnostics.applyFix']) {
       assert.ok(commands.includes(id), `${id} is not registered`);
+    }
+  });
+
+  test('both views show no rows but a one-line welcome (when !isWorkspaceTrusted) whose button opens the trust dialog', async () => {
+    const t = await api();
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    const welcome = ((ext?.packageJSON as { contributes?: { viewsWelcome?: { view: string; contents: string; when?: string }[] } }).contributes?.viewsWelcome ?? []);
+    for (const view of ['dockerNetLab.nodes', 'dockerNetLab.steps']) {
+      const untrusted = welcome.filter((w) => w.view === view && w.when === '!isWorkspaceTrusted');
+      assert.equal(untrusted.length, 1, `${view}: ${untrusted.length} welcome entries for an untrusted folder`);
+      const [text, ...links] = (untrusted[0]?.contents ?? '').split('\n');
+      assert.match(text ?? '', NOT_TRUSTED, `${view}: the welcome line does not say the folder is not trusted`);
+      assert.deepEqual(links, [`[${MANAGE_TRUST}](command:${TRUST_DIALOG})`], `${view}: the welcome has no button that opens the trust dialog`);
+      // any other welcome of the view is for a trusted folder only (else both would show)
+      assert.ok(welcome.filter((w) => w.view === view && w !== untrusted[0]).every((w) => w.when === 'isWorkspaceTrusted'), `${view}: another welcome shows while untrusted`);
+    }
+    // VS Code shows a view's welcome only while its tree has no rows
+    assert.deepEqual(t.stepsTree.getChildren(), [], 'the Lab Steps tree has rows: its welcome content is hidden');
+    assert.deepEqual(rootLabels(t), [], 'the Lab Nodes tree has rows: its welcome content is hidden');
+  });
+
+  test('"Run this step" and "Verify only" (as the walkthrough runs them) say why nothing ran, with a button that opens the trust dialog', async () => {
+    await api();
+    for (const id of ['dockerNetLab.step.run', 'dockerNetLab.step.verify']) {
+      const ui = stubWindow(undefined, MANAGE_TRUST);
+      const cmds = stubCommands([TRUST_DIALOG]);
+      try {
+        // the walkthrough's link: command:<id>?["ch1-run-web"]
+        await vscode.commands.executeCommand(id, 'ch1-run-web');
+        const said = ui.shown.filter((m) => m.kind === 'warning' || m.kind === 'error');
+        assert.equal(said.length, 1, `${id}: ${said.length} messages: ${JSON.stringify(ui.shown)}`);
+        assert.match(said[0]?.text ?? '', /nothing ran/i, `${id}: the message does not say that nothing ran`);
+        assert.match(said[0]?.text ?? '', NOT_TRUSTED, `${id}: the message does not say why`);
+        assert.ok(said[0]?.actions.includes(MANAGE_TRUST), `${id}: no "${MANAGE_TRUST}" button: ${JSON.stringify(said[0]?.actions)}`);
+        assert.deepEqual(cmds.ran, [TRUST_DIALOG], `${id}: the button did not open the trust dialog`);
+      } finally {
+        cmds.restore();
+        ui.restore();
+      }
     }
   });
 
@@ -180,16 +221,15 @@ suite('untrusted workspace', () => {
       }
     });
 
-    test('the Lab Nodes tree lists the nodes under "Workspace not trusted" and connects to none', async function () {
+    test('with nodes configured the Lab Nodes tree still has no rows (its welcome says what to do) and connects to none', async function () {
       this.timeout(30_000);
       const names = [...hosts.map((h) => h.name), ...probes.map((p) => p.name)];
-      const shown = await until(5000, () => (names.every((n) => rootLabels(t).includes(n)) ? rootLabels(t) : undefined), 50);
-      assert.ok(shown, `nodes missing from the tree: ${rootLabels(t).join(', ')}`);
-      assert.equal(shown[0], 'Workspace not trusted');
-      for (const e of t.nodesTree.getChildren().filter((x) => x.kind === 'node')) {
-        assert.deepEqual(t.nodesTree.getChildren(e), [], 'a node shows children (networks/containers) while untrusted');
-        assert.match(String(t.nodesTree.getTreeItem(e).description), /disconnected/);
-      }
+      const configured = await until(5000, () => {
+        const n = t.nodeServices.configuration().nodes.map((x) => x.config.name);
+        return names.every((x) => n.includes(x)) ? n : undefined;
+      }, 50);
+      assert.ok(configured, `nodes not configured: ${t.nodeServices.configuration().nodes.map((x) => x.config.name).join(', ')}`);
+      assert.deepEqual(rootLabels(t), [], 'the Lab Nodes tree has rows while untrusted');
       // a trusted window connects as soon as the tree is shown; give it the time it would need
       await sleep(4000);
       assert.equal(t.nodeServices.started, false, 'the node services started (ssh2 loaded, sessions possible)');
