@@ -63,16 +63,22 @@ function secs(ms) {
 }
 
 /**
- * `base` without what an outer npm (`npm test`, `npm start`, `npm exec`) puts into its scripts'
- * environment: every npm_* variable (npm reads npm_config_* as its own configuration, so an inner npm
- * would take the outer one's user-agent "node/v20" and hand it to code-server's postinstall, which
- * checks the node version from it), INIT_CWD, NODE, and the PATH entries npm prepended
- * (node_modules/.bin folders, npm's node-gyp-bin). The inner npm then sets its own.
+ * `base` without what an outer npm (`npm test`, `npm start`, `npm exec`) put into its scripts'
+ * environment about itself: an inner npm reads every npm_config_* as its own configuration, so it
+ * would take the outer one's user-agent ("node/v20") and hand it to code-server's postinstall, which
+ * checks the node version from it. Removed: npm_config_user_agent, npm_config_npm_version,
+ * npm_config_node_gyp, the outer prefixes, every other npm_* (npm_node_execpath, npm_execpath,
+ * npm_lifecycle_*, npm_package_*, npm_command), INIT_CWD, NODE, and the PATH entries npm prepended
+ * (node_modules/.bin folders, npm's node-gyp-bin). The user's own npm settings (registry, proxy,
+ * cache, ~/.npmrc) stay; the inner npm sets the rest itself.
  */
 export function cleanNpmEnv(base = process.env) {
+  const outerNpm = new Set(['user_agent', 'npm_version', 'node_gyp', 'prefix', 'local_prefix', 'global_prefix']);
   const env = {};
   for (const [k, v] of Object.entries(base)) {
-    if (v === undefined || /^npm_/i.test(k) || k === 'INIT_CWD' || k === 'NODE') continue;
+    if (v === undefined || k === 'INIT_CWD' || k === 'NODE') continue;
+    const config = /^npm_config_(.+)$/i.exec(k)?.[1];
+    if (config !== undefined ? outerNpm.has(config.toLowerCase().replace(/-/g, '_')) : /^npm_/i.test(k)) continue;
     env[k] = v;
   }
   const npmAdded = (dir) => dir.endsWith(`${path.sep}node_modules${path.sep}.bin`) || dir.endsWith(`${path.sep}node-gyp-bin`);

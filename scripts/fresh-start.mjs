@@ -38,8 +38,10 @@ const log = (s) => console.log(`[fresh ${secs(Date.now() - t0)}] ${s}`);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'dnl-fresh-'));
 const dir = (name) => { const d = path.join(tmp, name); fs.mkdirSync(d, { recursive: true }); return d; };
 const home = dir('home');
+// a newcomer's shell: no npm_* at all (under npm test, the outer npm's npm_config_cache would be warm)
+const shellEnv = Object.fromEntries(Object.entries(cleanNpmEnv(process.env)).filter(([k]) => !/^npm_/i.test(k)));
 const env = {
-  ...cleanNpmEnv(process.env),
+  ...shellEnv,
   HOME: home,
   XDG_CACHE_HOME: dir('cache'),
   XDG_CONFIG_HOME: dir('config'),
