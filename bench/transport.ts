@@ -1,12 +1,13 @@
 // Transport benchmark: one listContainers call on node1 over (a) our SSH transport (warm session,
 // Docker API over a direct-streamlocal channel), (b) dockerode's own `protocol: 'ssh'` (new SSH
 // connection + `docker system dial-stdio` per call), (c) the ssh CLI running `docker ps`, and
-// (d) plain TCP 2375. Needs the local lab (docker-net-lab lab up).
+// (d) plain TCP 2375 (opened from docker-node2's namespace). Needs the local lab (docker-net-lab lab up) and root.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import Docker from 'dockerode';
+import { NetnsAgent } from '../lab/netnsSocket';
 import { DockerEngine } from '../src/core/docker/dockerEngine';
 import { labKnownHostsFile, labNodesFile } from '../src/core/nodes/localLabPaths';
 import { readNodesFile } from '../src/core/nodes/nodesFile';
@@ -89,10 +90,13 @@ export async function runBench(log: (line: string) => void): Promise<BenchResult
   // (a) ours: one warm SSH session, streamlocal channel reused through keep-alive, and
   // (d) TCP 2375 with dockerode and Node's default keep-alive agent; measured interleaved
   const tcpPort = node.docker?.tcpPort ?? 2375;
-  const tcpName = `dockerode tcp ${node.host}:${tcpPort}`;
+  // the TCP connection is opened in the other node's namespace (docker-node2): the nodes' port guard drops 2375
+  // from this machine; the path (veth, lab bridge, veth) is the one this machine's connection took before
+  const tcpName = `dockerode tcp ${node.host}:${tcpPort} from docker-node2`;
   const session = new NodeSession(node, { reconnect: false });
   const engine = new DockerEngine(node, session);
-  const tcp = new Docker({ protocol: 'http', host: node.host, port: tcpPort });
+  const tcpAgent = new NetnsAgent('docker-node2');
+  const tcp = new Docker({ protocol: 'http', host: node.host, port: tcpPort, agent: tcpAgent } as Docker.DockerOptions);
   try {
     const fast = await measureInterleaved(300, 50, {
       'ours (ssh2 streamlocal, warm)': async () => (await engine.listContainers()).length,
@@ -102,6 +106,7 @@ export async function runBench(log: (line: string) => void): Promise<BenchResult
   } finally {
     engine.dispose();
     session.dispose();
+    tcpAgent.destroy();
   }
 
   // (b) dockerode protocol ssh: new SSH connection + dial-stdio per connection

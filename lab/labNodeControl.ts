@@ -5,7 +5,7 @@ import type { LabMode, LabNode, LabPaths, NodePaths } from './labLayout';
 import { dockerTcpPort, etcdClientPort, nodePaths } from './labLayout';
 import { etcdArgs, hostsFile, labDockerdScript, resolvConf, sshdConfig } from './labConfig';
 import {
-  httpGet, httpRequest, pidIs, pidIsLabProcess, processTable, readPid, run, runOk, signal, spawnDetached, tcpBanner, terminate, waitFor, withDescendants,
+  nodeHttp, pidIs, pidIsLabProcess, processTable, readPid, run, runOk, signal, spawnDetached, tcpBanner, terminate, waitFor, withDescendants,
 } from './labProc';
 import { netnsPids } from './labHost';
 
@@ -96,10 +96,10 @@ export async function ensureSshd(node: LabNode, np: NodePaths, anchor: number): 
   return true;
 }
 
-/** True when the node's etcd member runs and reports itself healthy. */
+/** True when the node's etcd member runs and reports itself healthy (asked from inside the node). */
 export async function etcdHealthy(node: LabNode, np: NodePaths): Promise<boolean> {
   if (!pidIs(readPid(np.etcdPid), daemonPrograms.etcd)) { return false; }
-  const r = await httpGet(`http://${node.ip}:${etcdClientPort}/health`, 2000);
+  const r = await nodeHttp(node.name, etcdClientPort, '/health', 'GET', 2000);
   return r?.status === 200 && /"health"\s*:\s*"true"/.test(r.body);
 }
 
@@ -116,10 +116,10 @@ export function ensureEtcd(node: LabNode, np: NodePaths, anchor: number,
   return true;
 }
 
-/** True when the node's dockerd runs and answers /_ping on TCP 2375. */
+/** True when the node's dockerd runs and answers /_ping on TCP 2375 (asked from inside the node). */
 export async function dockerdAnswering(node: LabNode, np: NodePaths): Promise<boolean> {
   if (!pidIs(readPid(np.dockerdPid), daemonPrograms.dockerd)) { return false; }
-  const r = await httpGet(`http://${node.ip}:${dockerTcpPort}/_ping`, 2000);
+  const r = await nodeHttp(node.name, dockerTcpPort, '/_ping', 'GET', 2000);
   return r?.status === 200 && r.body === 'OK';
 }
 
@@ -154,10 +154,10 @@ export async function ensureDockerd(node: LabNode, np: NodePaths, anchor: number
 
 /** SIGKILLs every running container of a node through its Docker API (so dockerd does not wait on them). */
 export async function killContainers(node: LabNode): Promise<number> {
-  const list = await httpGet(`http://${node.ip}:${dockerTcpPort}/containers/json`, 3000);
+  const list = await nodeHttp(node.name, dockerTcpPort, '/containers/json', 'GET', 3000);
   if (list?.status !== 200) { return 0; }
   const ids = (JSON.parse(list.body) as { Id: string }[]).map((c) => c.Id);
-  await Promise.all(ids.map((id) => httpRequest(`http://${node.ip}:${dockerTcpPort}/containers/${id}/kill`, 'POST', 10_000)));
+  await Promise.all(ids.filter((id) => /^[0-9a-f]{64}$/.test(id)).map((id) => nodeHttp(node.name, dockerTcpPort, `/containers/${id}/kill`, 'POST', 10_000)));
   return ids.length;
 }
 

@@ -238,6 +238,20 @@ export function httpRequest(url: string, method: string, timeoutMs: number): Pro
   });
 }
 
+/**
+ * HTTP request to `port` on a node's loopback, made from inside the node's network namespace `netns` with curl:
+ * the lab's provisioning path, which the node's port guard (lab/labGuard.ts) lets in while it drops the same
+ * ports from the machine. Resolves with status and body, or undefined when unreachable.
+ */
+export async function nodeHttp(netns: string, port: number, urlPath: string, method: 'GET' | 'POST', timeoutMs: number): Promise<{ status: number; body: string } | undefined> {
+  const r = await run('nsenter', [`--net=/run/netns/${netns}`, '--', 'curl', '-sS', '-m', String(Math.max(1, Math.ceil(timeoutMs / 1000))), '-X', method,
+    '-o', '-', '-w', '\n%{http_code}', `http://127.0.0.1:${port}${urlPath}`], { timeoutMs: timeoutMs + 5000 });
+  const cut = r.stdout.lastIndexOf('\n');
+  const status = Number.parseInt(r.stdout.slice(cut + 1), 10);
+  if (r.code !== 0 || cut < 0 || !Number.isInteger(status) || status === 0) { return undefined; }
+  return { status, body: r.stdout.slice(0, cut) };
+}
+
 /** Reads the first line a TCP server sends (e.g. the SSH banner); undefined on error or timeout. */
 export function tcpBanner(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
