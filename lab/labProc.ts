@@ -83,11 +83,51 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
   }
 }
 
+/**
+ * A pidfile's content: the pid and, when the lab wrote the file, the process's start time ("PID START"); a pidfile
+ * a daemon writes itself (dockerd's) holds the pid only.
+ */
+export interface PidRecord {
+  readonly pid: number;
+  /** Start time in clock ticks after boot (/proc/PID/stat field 22). */
+  readonly startTicks?: number;
+}
+
+/** The record in a pidfile ("PID" or "PID START"), or undefined when missing or malformed. */
+export function readPidRecord(file: string): PidRecord | undefined {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return undefined; }
+  const m = /^\s*(\d+)(?:[ \t]+(\d+))?\s*$/.exec(text);
+  const pid = Number(m?.[1]);
+  if (m === null || !Number.isSafeInteger(pid) || pid <= 1) { return undefined; }
+  return m[2] === undefined ? { pid } : { pid, startTicks: Number(m[2]) };
+}
+
 /** The pid in a pidfile, or undefined when missing or malformed. */
 export function readPid(file: string): number | undefined {
+  return readPidRecord(file)?.pid;
+}
+
+/**
+ * Writes "PID START" for a live process (its start time read now), so that a later pid reuse is told apart.
+ * @returns the record written (pid only when the process is already gone).
+ */
+export function writePidRecord(file: string, pid: number): PidRecord {
+  const startTicks = processStartTicks(pid);
+  const rec: PidRecord = startTicks === undefined ? { pid } : { pid, startTicks };
+  fs.writeFileSync(file, startTicks === undefined ? `${pid}\n` : `${pid} ${startTicks}\n`);
+  return rec;
+}
+
+/** Start time of a live process in clock ticks after boot (/proc/PID/stat field 22); undefined when it is gone or a zombie. */
+export function processStartTicks(pid: number): number | undefined {
   try {
-    const n = Number.parseInt(fs.readFileSync(file, 'utf8').trim(), 10);
-    return Number.isInteger(n) && n > 1 ? n : undefined;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // after "pid (comm) ": field 3 (state) is [0], field 22 (starttime) is [19]
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') { return undefined; }
+    const t = Number(fields[19]);
+    return Number.isSafeInteger(t) ? t : undefined;
   } catch {
     return undefined;
   }
@@ -107,7 +147,7 @@ export function processArgv(pid: number): string[] | undefined {
 
 /**
  * True when `pid` is alive and its program name (/proc/PID/comm, which survives sshd's retitling) is one of
- * `names` (guards against pids reused after a reboot).
+ * `names`. A name alone does not make a process ours: see {@link isLabProcess}.
  */
 export function pidIs(pid: number | undefined, names: readonly string[]): boolean {
   if (pid === undefined || processArgv(pid) === undefined) { return false; }
@@ -118,19 +158,27 @@ export function pidIs(pid: number | undefined, names: readonly string[]): boolea
   }
 }
 
-/** Inode of the network namespace of a process, or undefined when it is gone. */
-export function netnsInode(pid: number): number | undefined {
-  try { return fs.statSync(`/proc/${pid}/ns/net`).ino; } catch { return undefined; }
+/** Identity (device and inode) of a network namespace file such as /run/netns/NAME or /proc/PID/ns/net; undefined when missing. */
+export function netnsId(file: string): string | undefined {
+  try {
+    const st = fs.statSync(file);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * True when `pid` is alive, named one of `names`, and lives in a network namespace other than this process's
- * (every lab daemon runs in a node namespace): a host process that reused an old pid is never taken for ours.
+ * True when the recorded process is one of the lab's for sure: the pid is alive and, when the start time was
+ * recorded, started at that time; its program is one of `names`; and it lives in the network namespace
+ * `netnsFile` (a node's /run/netns/NAME). A pid that a host process reused (after a reboot, or while the lab
+ * was down) fails the namespace check, and one reused inside the node fails the start time.
  */
-export function pidIsLabProcess(pid: number | undefined, names: readonly string[]): boolean {
-  if (pid === undefined || !pidIs(pid, names)) { return false; }
-  const ns = netnsInode(pid);
-  return ns !== undefined && ns !== netnsInode(process.pid);
+export function isLabProcess(rec: PidRecord | undefined, names: readonly string[], netnsFile: string): boolean {
+  if (rec === undefined || !pidIs(rec.pid, names)) { return false; }
+  if (rec.startTicks !== undefined && processStartTicks(rec.pid) !== rec.startTicks) { return false; }
+  const want = netnsId(netnsFile);
+  return want !== undefined && netnsId(`/proc/${rec.pid}/ns/net`) === want;
 }
 
 /**
@@ -178,14 +226,34 @@ export function signal(pid: number, sig: NodeJS.Signals): void {
   try { process.kill(pid, sig); } catch { /* already gone */ }
 }
 
-/** SIGTERM, wait up to `graceMs`, then SIGKILL; resolves when every pid is gone (or after 5 s more). */
+/**
+ * SIGTERM, wait up to `graceMs`, then SIGKILL; resolves when every pid is gone (or after 5 s more). Each pid's
+ * start time is taken first and checked again before every signal, so a pid that exits and is reused meanwhile
+ * is not signalled.
+ */
 export async function terminate(pids: readonly number[], graceMs: number): Promise<void> {
-  const live = pids.filter(pidAlive);
+  const live = pids.flatMap((pid) => {
+    const startTicks = processStartTicks(pid);
+    return startTicks === undefined ? [] : [{ pid, startTicks }];
+  });
   if (live.length === 0) { return; }
-  for (const p of live) { signal(p, 'SIGTERM'); }
-  if (await waitFor(() => live.every((p) => !pidAlive(p)), graceMs, 100)) { return; }
-  for (const p of live) { if (pidAlive(p)) { signal(p, 'SIGKILL'); } }
-  await waitFor(() => live.every((p) => !pidAlive(p)), 5000, 100);
+  const same = (p: { pid: number; startTicks: number }): boolean => processStartTicks(p.pid) === p.startTicks;
+  for (const p of live) { if (same(p)) { signal(p.pid, 'SIGTERM'); } }
+  if (await waitFor(() => live.every((p) => !same(p)), graceMs, 100)) { return; }
+  for (const p of live) { if (same(p)) { signal(p.pid, 'SIGKILL'); } }
+  await waitFor(() => live.every((p) => !same(p)), 5000, 100);
+}
+
+/**
+ * Stops the process a pidfile names (SIGTERM, then SIGKILL after `graceMs`), only when {@link isLabProcess} says
+ * it is the recorded process of namespace `netnsFile`.
+ * @returns its pid, or undefined when nothing was signalled (no pidfile, gone, or not the recorded process).
+ */
+export async function terminateRecorded(file: string, names: readonly string[], netnsFile: string, graceMs: number): Promise<number | undefined> {
+  const rec = readPidRecord(file);
+  if (rec === undefined || !isLabProcess(rec, names, netnsFile)) { return undefined; }
+  await terminate([rec.pid], graceMs);
+  return rec.pid;
 }
 
 /** Parent pid of every process (from /proc/<pid>/stat). */
