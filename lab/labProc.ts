@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -181,38 +182,84 @@ export function isLabProcess(rec: PidRecord | undefined, names: readonly string[
   return want !== undefined && netnsId(`/proc/${rec.pid}/ns/net`) === want;
 }
 
+/** A lock taken with {@link acquireLock}. */
+export interface HeldLock {
+  readonly file: string;
+  /** Gives the lock back (clears the holder record, ends the flock holder); resolves once it is free. */
+  release(): Promise<void>;
+}
+
+/** Starts `flock -n` on `file`; resolves with its process once it holds the lock, undefined when the lock is busy. */
+function tryFlock(file: string): Promise<ChildProcess | undefined> {
+  return new Promise((resolve, reject) => {
+    // -o: only flock itself holds the lock fd (not cat), so killing it frees the lock at once; cat ends
+    // on EOF of its stdin, i.e. when this process releases or dies, and flock exits with it
+    const child = spawn('flock', ['-n', '-o', '-E', '75', file, 'sh', '-c', 'echo locked; exec cat > /dev/null'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let settled = false;
+    child.stdout.once('data', () => { settled = true; resolve(child); });
+    child.on('error', (e) => { if (!settled) { settled = true; reject(new LabError('LabProvisionFailed', `flock: ${e.message}`)); } });
+    child.on('exit', (code) => {
+      if (settled) { return; }
+      settled = true;
+      if (code === 75) { resolve(undefined); } else { reject(new LabError('LabProvisionFailed', `flock ${file} exited with ${code ?? 'a signal'}.`)); }
+    });
+  });
+}
+
 /**
- * Holds an exclusive lock file (pid inside) while `fn` runs; waits while another live process holds it
- * and takes over a lock whose process is gone. A process whose DOCKER_NET_LAB_LOCK_OWNER names the live holder
- * runs without taking it (the holder lends it to its children).
+ * Takes an exclusive lock on `file`, waiting up to `waitMs` while another process holds it (`onWait` is told its
+ * pid once). The lock is flock(2), held by a `flock` child for as long as this process lives or until release():
+ * the kernel frees it when the holder dies, so a dead holder's lock is never "taken over" and two waiters cannot
+ * both win. The file stays; it records the holder ("PID START") for messages and DOCKER_NET_LAB_LOCK_OWNER, and a
+ * live pid recorded there without a flock (a checkout with the former pidfile lock) is waited for too.
+ * @throws LabError `Timeout` after `waitMs`.
+ */
+export async function acquireLock(file: string, waitMs: number, onWait: (holder: number) => void): Promise<HeldLock> {
+  const end = Date.now() + waitMs;
+  let told = false;
+  for (;;) {
+    const holder = await tryFlock(file);
+    if (holder !== undefined) {
+      const recorded = readPidRecord(file);
+      const legacyHolder = recorded !== undefined && recorded.startTicks === undefined && recorded.pid !== process.pid && pidAlive(recorded.pid);
+      if (!legacyHolder) {
+        writePidRecord(file, process.pid);
+        holder.stdin?.on('error', () => undefined);
+        holder.unref();
+        return {
+          file,
+          release: async (): Promise<void> => {
+            if (readPid(file) === process.pid) { fs.writeFileSync(file, ''); }
+            const gone = new Promise<void>((r) => { if (holder.exitCode !== null || holder.signalCode !== null) { r(); } else { holder.once('exit', () => r()); } });
+            holder.ref(); // keeps this process alive until the lock is free
+            holder.kill('SIGKILL');
+            holder.stdin?.destroy();
+            await gone;
+          },
+        };
+      }
+      holder.kill('SIGKILL');
+    }
+    if (!told) { onWait(readPid(file) ?? 0); told = true; }
+    if (Date.now() >= end) { throw new LabError('Timeout', `Another lab command (pid ${readPid(file) ?? '?'}) holds ${file}.`); }
+    await sleep(Math.min(250, Math.max(0, end - Date.now())));
+  }
+}
+
+/**
+ * Holds the lock on `file` ({@link acquireLock}) while `fn` runs. A process whose DOCKER_NET_LAB_LOCK_OWNER names
+ * the live holder runs without taking it (the holder lends it to its children).
  * @throws LabError `Timeout` after `waitMs`.
  */
 export async function withLock<T>(file: string, waitMs: number, onWait: (holder: number) => void, fn: () => Promise<T>): Promise<T> {
   // a parent (e.g. the lab lifecycle test) that holds the lock for a series of commands hands it down
   const owner = Number.parseInt(process.env['DOCKER_NET_LAB_LOCK_OWNER'] ?? '', 10);
   if (Number.isInteger(owner) && owner === readPid(file) && pidAlive(owner)) { return fn(); }
-  const end = Date.now() + waitMs;
-  let told = false;
-  for (;;) {
-    try {
-      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') { throw e; }
-      const holder = readPid(file);
-      if (holder === undefined || !pidAlive(holder)) {
-        fs.rmSync(file, { force: true });
-        continue;
-      }
-      if (!told) { onWait(holder); told = true; }
-      if (Date.now() > end) { throw new LabError('Timeout', `Another lab command (pid ${holder}) holds ${file}.`); }
-      await sleep(500);
-    }
-  }
+  const lock = await acquireLock(file, waitMs, onWait);
   try {
     return await fn();
   } finally {
-    if (readPid(file) === process.pid) { fs.rmSync(file, { force: true }); }
+    await lock.release();
   }
 }
 
