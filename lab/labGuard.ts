@@ -39,12 +39,19 @@ function inNetns(node: LabNode, program: string, args: readonly string[]): strin
 
 /**
  * Puts the port guard into the node's network namespace (idempotent: the chain is replaced atomically, the
- * jump added once). Goes away with the namespace on `lab down`.
- * @throws LabError `LabProvisionFailed` when iptables fails.
+ * jump added once). Goes away with the namespace on `lab down`. The IPv6 guard is best effort (the guarded
+ * daemons listen on IPv4 only): a kernel without IPv6 netfilter gets a note instead.
+ * @returns notes for the user (empty when both guards are in place).
+ * @throws LabError `LabProvisionFailed` when the IPv4 guard cannot be set.
  */
-export async function applyNodeGuard(node: LabNode): Promise<void> {
+export async function applyNodeGuard(node: LabNode): Promise<string[]> {
+  const notes: string[] = [];
   for (const [program, family] of [['iptables', 4], ['ip6tables', 6]] as const) {
     const restore = await run('nsenter', inNetns(node, `${program}-restore`, ['--noflush']), { input: guardRestoreInput(family), timeoutMs: 30_000 });
+    if (restore.code !== 0 && family === 6) {
+      notes.push(`${node.name}: no IPv6 port guard (${restore.stderr.trim().split('\n')[0] ?? ''}); the guarded daemons listen on IPv4 only`);
+      continue;
+    }
     if (restore.code !== 0) {
       throw new LabError('LabProvisionFailed', `${node.name}: ${program}-restore of the port guard failed: ${restore.stderr.trim()}`, { node: node.name });
     }
@@ -55,6 +62,7 @@ export async function applyNodeGuard(node: LabNode): Promise<void> {
       throw new LabError('LabProvisionFailed', `${node.name}: ${program} could not add the port guard: ${add.stderr.trim()}`, { node: node.name });
     }
   }
+  return notes;
 }
 
 /** True when the node's raw PREROUTING jumps to the guard and the guard ends in DROP (IPv4). */

@@ -172,7 +172,9 @@ export async function labUp(paths: LabPaths, requested: UpOptions, log: (line: s
   };
 
   // before any daemon listens; also on a running lab (idempotent), so an older lab gets it too
-  await phase('port guard', () => Promise.all(labNodes.map(applyNodeGuard)));
+  await phase('port guard', async () => {
+    for (const note of (await Promise.all(labNodes.map(applyNodeGuard))).flat()) { log(note); }
+  });
   await phase('sshd', async () => {
     await Promise.all(labNodes.map((n) => ensureSshd(n, nodePaths(paths, n), anchorOf(n.name))));
   });
