@@ -129,9 +129,10 @@ export async function runBench(log: (line: string) => void): Promise<BenchResult
   const counts = new Set(Object.values(stats).map((s) => s.count));
   log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs (a busy machine widens every gap: the SSH path has one more process, sshd, to schedule)`);
   log(`node ${node.name} (${node.host}), ${ours.count} containers; all transports returned the same number of containers: ${counts.size === 1 ? 'yes' : 'no (the lab changed during the run, or a transport lists differently)'}`);
-  log(`${'transport'.padEnd(34)} ${'n'.padStart(3)} ${'items'.padStart(5)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)} ${'p50 vs ours'.padStart(12)}`);
+  const width = Math.max(34, ...Object.keys(stats).map((n) => n.length));
+  log(`${'transport'.padEnd(width)} ${'n'.padStart(3)} ${'items'.padStart(5)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)} ${'p50 vs ours'.padStart(12)}`);
   for (const [name, s] of Object.entries(stats)) {
-    log(`${name.padEnd(34)} ${String(s.n).padStart(3)} ${String(s.count).padStart(5)} ${r2(s.p50).toFixed(2).padStart(9)} ${r2(s.p95).toFixed(2).padStart(9)} ${`${r2(s.p50 / ours.p50).toFixed(2)}x`.padStart(12)}`);
+    log(`${name.padEnd(width)} ${String(s.n).padStart(3)} ${String(s.count).padStart(5)} ${r2(s.p50).toFixed(2).padStart(9)} ${r2(s.p95).toFixed(2).padStart(9)} ${`${r2(s.p50 / ours.p50).toFixed(2)}x`.padStart(12)}`);
   }
 
   const results: BenchResult[] = [];
