@@ -3,9 +3,10 @@
 // both nodes over the Docker API on streamlocal channels), (b) the docker CLI over ssh the way a user
 // would script it (a new ssh connection per node and round: `docker network ls`, `docker network
 // inspect` of all, `docker ps -a`), (c) the same four API calls as ours with dockerode over plain
-// TCP 2375. The containers are created before and removed after (finally), bounded in count and time.
+// TCP 2375 (opened from the other node's namespace). The containers are created before and removed after (finally), bounded in count and time.
 import { performance } from 'node:perf_hooks';
 import Docker from 'dockerode';
+import { NetnsAgent } from '../lab/netnsSocket';
 import { labKnownHostsFile } from '../src/core/nodes/localLabPaths';
 import type { NodeConfig } from '../src/core/nodes/nodeConfig';
 import type { TopologyService } from '../src/core/topology/topologyService';
@@ -53,7 +54,10 @@ export async function runBench(log: (line: string) => void): Promise<BenchResult
   if ('skip' in lab) { log(`skipped: ${lab.skip}`); return []; }
   const nodes = lab.nodes.slice(0, 2);
   const service = createTopologyService({ nodes, knownHostsFiles: [labKnownHostsFile()], followEvents: false, fullResyncMs: 0 });
-  const tcp = nodes.map((n) => new Docker({ protocol: 'http', host: n.host, port: n.docker?.tcpPort ?? 2375 }));
+  // each node's TCP connection is opened in the other node's namespace: the nodes' port guard drops 2375 from
+  // this machine, and the path (veth, lab bridge, veth) is the one this machine's connection took before
+  const tcpAgents = nodes.map((_n, i) => new NetnsAgent(nodes[1 - i]?.name ?? 'docker-node2'));
+  const tcp = nodes.map((n, i) => new Docker({ protocol: 'http', host: n.host, port: n.docker?.tcpPort ?? 2375, agent: tcpAgents[i] } as Docker.DockerOptions));
   const stats: Record<string, Stats> = {};
   let oursS: Stats | undefined;
   let tcpS: Stats | undefined;
@@ -113,6 +117,7 @@ export async function runBench(log: (line: string) => void): Promise<BenchResult
       log(`cleanup failed: ${firstLine(e)} — remove them with: docker rm -f $(docker ps -aq --filter name=${PREFIX})`);
     }
     service.dispose();
+    for (const a of tcpAgents) { a.destroy(); }
   }
 
   log(machineLine());

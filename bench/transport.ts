@@ -1,12 +1,13 @@
 // Transport benchmark: one listContainers call on node1 over (a) our SSH transport (warm session,
 // Docker API over a direct-streamlocal channel), (b) dockerode's own `protocol: 'ssh'` (new SSH
 // connection + `docker system dial-stdio` per call), (c) the ssh CLI running `docker ps`, and
-// (d) plain TCP 2375. Needs the local lab (docker-net-lab lab up).
+// (d) plain TCP 2375 (opened from docker-node2's namespace). Needs the local lab (docker-net-lab lab up) and root.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import Docker from 'dockerode';
+import { NetnsAgent } from '../lab/netnsSocket';
 import { DockerEngine } from '../src/core/docker/dockerEngine';
 import { labKnownHostsFile, labNodesFile } from '../src/core/nodes/localLabPaths';
 import { readNodesFile } from '../src/core/nodes/nodesFile';
@@ -89,10 +90,13 @@ export async function runBench(log: (line: string) => void): Promise<BenchResult
   // (a) ours: one warm SSH session, streamlocal channel reused through keep-alive, and
   // (d) TCP 2375 with dockerode and Node's default keep-alive agent; measured interleaved
   const tcpPort = node.docker?.tcpPort ?? 2375;
-  const tcpName = `dockerode tcp ${node.host}:${tcpPort}`;
+  // the TCP connection is opened in the other node's namespace (docker-node2): the nodes' port guard drops 2375
+  // from this machine; the path (veth, lab bridge, veth) is the one this machine's connection took before
+  const tcpName = `dockerode tcp ${node.host}:${tcpPort} from docker-node2`;
   const session = new NodeSession(node, { reconnect: false });
   const engine = new DockerEngine(node, session);
-  const tcp = new Docker({ protocol: 'http', host: node.host, port: tcpPort });
+  const tcpAgent = new NetnsAgent('docker-node2');
+  const tcp = new Docker({ protocol: 'http', host: node.host, port: tcpPort, agent: tcpAgent } as Docker.DockerOptions);
   try {
     const fast = await measureInterleaved(300, 50, {
       'ours (ssh2 streamlocal, warm)': async () => (await engine.listContainers()).length,
@@ -102,6 +106,7 @@ export async function runBench(log: (line: string) => void): Promise<BenchResult
   } finally {
     engine.dispose();
     session.dispose();
+    tcpAgent.destroy();
   }
 
   // (b) dockerode protocol ssh: new SSH connection + dial-stdio per connection
@@ -124,9 +129,10 @@ export async function runBench(log: (line: string) => void): Promise<BenchResult
   const counts = new Set(Object.values(stats).map((s) => s.count));
   log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs (a busy machine widens every gap: the SSH path has one more process, sshd, to schedule)`);
   log(`node ${node.name} (${node.host}), ${ours.count} containers; all transports returned the same number of containers: ${counts.size === 1 ? 'yes' : 'no (the lab changed during the run, or a transport lists differently)'}`);
-  log(`${'transport'.padEnd(34)} ${'n'.padStart(3)} ${'items'.padStart(5)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)} ${'p50 vs ours'.padStart(12)}`);
+  const width = Math.max(34, ...Object.keys(stats).map((n) => n.length));
+  log(`${'transport'.padEnd(width)} ${'n'.padStart(3)} ${'items'.padStart(5)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)} ${'p50 vs ours'.padStart(12)}`);
   for (const [name, s] of Object.entries(stats)) {
-    log(`${name.padEnd(34)} ${String(s.n).padStart(3)} ${String(s.count).padStart(5)} ${r2(s.p50).toFixed(2).padStart(9)} ${r2(s.p95).toFixed(2).padStart(9)} ${`${r2(s.p50 / ours.p50).toFixed(2)}x`.padStart(12)}`);
+    log(`${name.padEnd(width)} ${String(s.n).padStart(3)} ${String(s.count).padStart(5)} ${r2(s.p50).toFixed(2).padStart(9)} ${r2(s.p95).toFixed(2).padStart(9)} ${`${r2(s.p50 / ours.p50).toFixed(2)}x`.padStart(12)}`);
   }
 
   const results: BenchResult[] = [];

@@ -77,7 +77,8 @@ export function sshdConfig(node: LabNode, np: NodePaths): string {
     `ListenAddress ${node.ip}:22`,
     'ListenAddress 127.0.0.1:22',
     `HostKey ${np.hostKey}`,
-    `PidFile ${np.sshdPid}`,
+    // the lab writes sshd.pid itself (pid and start time); sshd would overwrite it with the pid only
+    'PidFile none',
     'PermitRootLogin prohibit-password',
     'PubkeyAuthentication yes',
     `AuthorizedKeysFile ${np.authorizedKeys}`,

@@ -144,7 +144,8 @@ export async function ensureImageCache(paths: LabPaths, log: (line: string) => v
 const dockerCli = fs.existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker';
 
 function nodeDocker(node: LabNode, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): ReturnType<typeof run> {
-  return run(dockerCli, ['-H', `tcp://${node.ip}:${dockerTcpPort}`, ...args], {
+  // from inside the node's namespace: its port guard drops 2375 from the machine
+  return run('nsenter', [`--net=/run/netns/${node.name}`, '--', dockerCli, '-H', `tcp://127.0.0.1:${dockerTcpPort}`, ...args], {
     env: { ...process.env, DOCKER_BUILDKIT: '0', ...extraEnv },
     timeoutMs: 600_000,
   });

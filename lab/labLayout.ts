@@ -76,6 +76,8 @@ export interface NodePaths {
   readonly authorizedKeys: string;
   /** dockerd flags chosen with lab-dockerd (inside the node: /etc/docker/lab-dockerd.flags). */
   readonly dockerdFlags: string;
+  /** The node's named network namespace (`ip netns add`): every process of the node lives in it. */
+  readonly netns: string;
 }
 
 /** Paths of the lab (honours DOCKER_NET_LAB_HOME / DOCKER_NET_LAB_CACHE). */
@@ -118,5 +120,6 @@ export function nodePaths(paths: LabPaths, node: LabNode): NodePaths {
     sshdConfig: path.join(ssh, 'sshd_config'),
     authorizedKeys: path.join(ssh, 'authorized_keys'),
     dockerdFlags: path.join(etc, 'docker', 'lab-dockerd.flags'),
+    netns: path.join('/run/netns', node.name),
   };
 }

@@ -5,11 +5,11 @@ import type { LabMode, LabNode, LabPaths, NodePaths } from './labLayout';
 import { dockerTcpPort, etcdClientPort, nodePaths } from './labLayout';
 import { etcdArgs, hostsFile, labDockerdScript, resolvConf, sshdConfig } from './labConfig';
 import {
-  httpGet, httpRequest, pidIs, pidIsLabProcess, processTable, readPid, run, runOk, signal, spawnDetached, tcpBanner, terminate, waitFor, withDescendants,
+  isLabProcess, nodeHttp, processTable, readPidRecord, run, runOk, signal, spawnDetached, tcpBanner, terminate, terminateRecorded, waitFor, withDescendants, writePidRecord,
 } from './labProc';
 import { netnsPids } from './labHost';
 
-/** Program names accepted for each pidfile (guards against pids reused after a reboot). */
+/** Program names accepted for each pidfile (with the node's namespace and the start time: {@link daemonPid}). */
 export const daemonPrograms = {
   anchor: ['sleep'],
   sshd: ['sshd'],
@@ -17,10 +17,26 @@ export const daemonPrograms = {
   dockerd: ['dockerd'],
 } as const;
 
+/** Daemons of a node that have a pidfile. */
+export type NodeDaemon = keyof typeof daemonPrograms;
+
+function pidfileOf(np: NodePaths, daemon: NodeDaemon): string {
+  return { anchor: np.anchorPid, sshd: np.sshdPid, etcd: np.etcdPid, dockerd: np.dockerdPid }[daemon];
+}
+
+/**
+ * The pid of a node's daemon when its pidfile names a live process of that node for sure (program name, the
+ * node's network namespace, and the start time the lab recorded): see {@link isLabProcess}. Nothing else is
+ * ever signalled or reported as the lab's.
+ */
+export function daemonPid(np: NodePaths, daemon: NodeDaemon): number | undefined {
+  const rec = readPidRecord(pidfileOf(np, daemon));
+  return isLabProcess(rec, daemonPrograms[daemon], np.netns) ? rec?.pid : undefined;
+}
+
 /** The anchor pid of a node when the anchor is alive. */
 export function anchorPid(np: NodePaths): number | undefined {
-  const pid = readPid(np.anchorPid);
-  return pidIsLabProcess(pid, daemonPrograms.anchor) ? pid : undefined;
+  return daemonPid(np, 'anchor');
 }
 
 /** Argument prefix that runs a program inside a node (its net, mount and UTS namespaces). */
@@ -48,13 +64,11 @@ export async function prepareNodeFiles(node: LabNode, paths: LabPaths): Promise<
   return np;
 }
 
-/** Removes pidfiles whose process is gone. */
+/** Removes pidfiles that do not name a live process of the node (gone, or the pid now is someone else's). */
 export function dropStalePidfiles(np: NodePaths): void {
-  const files: [string, readonly string[]][] = [
-    [np.anchorPid, daemonPrograms.anchor], [np.sshdPid, daemonPrograms.sshd], [np.etcdPid, daemonPrograms.etcd], [np.dockerdPid, daemonPrograms.dockerd],
-  ];
-  for (const [f, progs] of files) {
-    if (fs.existsSync(f) && !pidIs(readPid(f), progs)) { fs.rmSync(f, { force: true }); }
+  for (const daemon of Object.keys(daemonPrograms) as NodeDaemon[]) {
+    const f = pidfileOf(np, daemon);
+    if (fs.existsSync(f) && daemonPid(np, daemon) === undefined) { fs.rmSync(f, { force: true }); }
   }
 }
 
@@ -70,12 +84,14 @@ export async function startAnchor(node: LabNode, np: NodePaths, paths: LabPaths,
   if (!(await waitFor(() => anchorPid(np) !== undefined, 10_000, 50))) {
     throw new LabError('LabProvisionFailed', `${node.name}: the namespace anchor did not start; see ${log}.`, { node: node.name });
   }
-  return anchorPid(np) ?? 0;
+  const pid = anchorPid(np) ?? 0;
+  writePidRecord(np.anchorPid, pid);
+  return pid;
 }
 
 /** True when sshd of the node runs and sends its banner. */
 export async function sshdAnswering(node: LabNode, np: NodePaths): Promise<boolean> {
-  return pidIs(readPid(np.sshdPid), daemonPrograms.sshd) && (await tcpBanner(node.ip, 22, 2000))?.startsWith('SSH-') === true;
+  return daemonPid(np, 'sshd') !== undefined && (await tcpBanner(node.ip, 22, 2000))?.startsWith('SSH-') === true;
 }
 
 /**
@@ -84,22 +100,22 @@ export async function sshdAnswering(node: LabNode, np: NodePaths): Promise<boole
  */
 export async function ensureSshd(node: LabNode, np: NodePaths, anchor: number): Promise<boolean> {
   if (await sshdAnswering(node, np)) { return false; }
-  const old = readPid(np.sshdPid);
-  if (pidIs(old, daemonPrograms.sshd) && old !== undefined) { await terminate([old], 3000); }
+  const old = daemonPid(np, 'sshd');
+  if (old !== undefined) { await terminate([old], 3000); }
   fs.rmSync(np.sshdPid, { force: true });
   const pid = spawnDetached('nsenter', [...inNode(anchor), '/usr/sbin/sshd', '-D', '-f', np.sshdConfig, '-E', path.join(np.logDir, 'sshd.log')],
     path.join(np.logDir, 'sshd.out'));
-  fs.writeFileSync(np.sshdPid, `${pid}\n`);
+  writePidRecord(np.sshdPid, pid);
   if (!(await waitFor(() => sshdAnswering(node, np), 10_000, 100))) {
     throw new LabError('LabProvisionFailed', `${node.name}: sshd did not answer on ${node.ip}:22; see ${np.logDir}/sshd.log.`, { node: node.name });
   }
   return true;
 }
 
-/** True when the node's etcd member runs and reports itself healthy. */
+/** True when the node's etcd member runs and reports itself healthy (asked from inside the node). */
 export async function etcdHealthy(node: LabNode, np: NodePaths): Promise<boolean> {
-  if (!pidIs(readPid(np.etcdPid), daemonPrograms.etcd)) { return false; }
-  const r = await httpGet(`http://${node.ip}:${etcdClientPort}/health`, 2000);
+  if (daemonPid(np, 'etcd') === undefined) { return false; }
+  const r = await nodeHttp(node.name, etcdClientPort, '/health', 'GET', 2000);
   return r?.status === 200 && /"health"\s*:\s*"true"/.test(r.body);
 }
 
@@ -109,17 +125,17 @@ export async function etcdHealthy(node: LabNode, np: NodePaths): Promise<boolean
  */
 export function ensureEtcd(node: LabNode, np: NodePaths, anchor: number,
   plan: { readonly program: string; readonly args: readonly string[]; readonly dataDir: string } = { program: 'etcd', args: etcdArgs(node, np), dataDir: np.etcdData }): boolean {
-  if (pidIs(readPid(np.etcdPid), daemonPrograms.etcd)) { return false; }
+  if (daemonPid(np, 'etcd') !== undefined) { return false; }
   fs.mkdirSync(plan.dataDir, { recursive: true, mode: 0o700 });
   const pid = spawnDetached('nsenter', [...inNode(anchor), plan.program, ...plan.args], path.join(np.logDir, 'etcd.log'));
-  fs.writeFileSync(np.etcdPid, `${pid}\n`);
+  writePidRecord(np.etcdPid, pid);
   return true;
 }
 
-/** True when the node's dockerd runs and answers /_ping on TCP 2375. */
+/** True when the node's dockerd runs and answers /_ping on TCP 2375 (asked from inside the node). */
 export async function dockerdAnswering(node: LabNode, np: NodePaths): Promise<boolean> {
-  if (!pidIs(readPid(np.dockerdPid), daemonPrograms.dockerd)) { return false; }
-  const r = await httpGet(`http://${node.ip}:${dockerTcpPort}/_ping`, 2000);
+  if (daemonPid(np, 'dockerd') === undefined) { return false; }
+  const r = await nodeHttp(node.name, dockerTcpPort, '/_ping', 'GET', 2000);
   return r?.status === 200 && r.body === 'OK';
 }
 
@@ -154,10 +170,10 @@ export async function ensureDockerd(node: LabNode, np: NodePaths, anchor: number
 
 /** SIGKILLs every running container of a node through its Docker API (so dockerd does not wait on them). */
 export async function killContainers(node: LabNode): Promise<number> {
-  const list = await httpGet(`http://${node.ip}:${dockerTcpPort}/containers/json`, 3000);
+  const list = await nodeHttp(node.name, dockerTcpPort, '/containers/json', 'GET', 3000);
   if (list?.status !== 200) { return 0; }
   const ids = (JSON.parse(list.body) as { Id: string }[]).map((c) => c.Id);
-  await Promise.all(ids.map((id) => httpRequest(`http://${node.ip}:${dockerTcpPort}/containers/${id}/kill`, 'POST', 10_000)));
+  await Promise.all(ids.filter((id) => /^[0-9a-f]{64}$/.test(id)).map((id) => nodeHttp(node.name, dockerTcpPort, `/containers/${id}/kill`, 'POST', 10_000)));
   return ids.length;
 }
 
@@ -209,20 +225,17 @@ export interface StopReport {
 export async function stopNode(node: LabNode, paths: LabPaths): Promise<StopReport> {
   const np = nodePaths(paths, node);
   const stopped: string[] = [];
-  const dockerd = readPid(np.dockerdPid);
-  if (pidIsLabProcess(dockerd, daemonPrograms.dockerd) && dockerd !== undefined) {
+  const dockerd = daemonPid(np, 'dockerd');
+  if (dockerd !== undefined) {
     const t0 = Date.now();
     await killContainers(node);
     await terminate([dockerd], 20_000);
     stopped.push(`dockerd ${dockerd} (${Date.now() - t0} ms)`);
   }
-  for (const [name, file, progs] of [['etcd', np.etcdPid, daemonPrograms.etcd], ['sshd', np.sshdPid, daemonPrograms.sshd], ['anchor', np.anchorPid, daemonPrograms.anchor]] as const) {
-    const pid = readPid(file);
-    if (pidIsLabProcess(pid, progs) && pid !== undefined) {
-      const t0 = Date.now();
-      await terminate([pid], 5000);
-      stopped.push(`${name} ${pid} (${Date.now() - t0} ms)`);
-    }
+  for (const name of ['etcd', 'sshd', 'anchor'] as const) {
+    const t0 = Date.now();
+    const pid = await terminateRecorded(pidfileOf(np, name), daemonPrograms[name], np.netns, 5000);
+    if (pid !== undefined) { stopped.push(`${name} ${pid} (${Date.now() - t0} ms)`); }
   }
   let leftovers = await cleanNodeCgroups(node);
   const inNs = await netnsPids(node.name);

@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import type { LabMode, LabNode, LabPaths } from './labLayout';
 import { dockerTcpPort, etcdClientPort, labNodes, nodePaths } from './labLayout';
 import { modeFromFlagsText } from './labConfig';
-import { daemonPrograms } from './labNodeControl';
-import { httpGet, pidIs, readPid, tcpBanner } from './labProc';
+import { daemonPid } from './labNodeControl';
+import { nodeHttp, tcpBanner } from './labProc';
 import type { LabProfile, NodeKind } from './labProfiles';
 import { nodeKind, readLabProfile, userspaceOf } from './labProfiles';
 
@@ -37,29 +37,25 @@ export interface LabStatus {
   readonly profile?: LabProfile;
 }
 
-function alivePid(file: string, progs: readonly string[]): number | null {
-  const pid = readPid(file);
-  return pidIs(pid, progs) && pid !== undefined ? pid : null;
-}
+
 
 function json(body: string | undefined): Record<string, unknown> | undefined {
   try { return body === undefined ? undefined : (JSON.parse(body) as Record<string, unknown>); } catch { return undefined; }
 }
 
-/** Probes one node (pid liveness + each daemon actually answering). */
+/** Probes one node (pid liveness + each daemon actually answering; etcd and dockerd asked from inside the node). */
 export async function nodeStatus(node: LabNode, paths: LabPaths): Promise<NodeStatus> {
   const np = nodePaths(paths, node);
-  const sshPid = alivePid(np.sshdPid, daemonPrograms.sshd);
-  const etcdPid = alivePid(np.etcdPid, daemonPrograms.etcd);
-  const dockerPid = alivePid(np.dockerdPid, daemonPrograms.dockerd);
-  const base = `http://${node.ip}`;
+  const sshPid = daemonPid(np, 'sshd') ?? null;
+  const etcdPid = daemonPid(np, 'etcd') ?? null;
+  const dockerPid = daemonPid(np, 'dockerd') ?? null;
   const [banner, health, etcdVer, ping, dockerVer, info] = await Promise.all([
     sshPid === null ? undefined : tcpBanner(node.ip, 22, 2000),
-    etcdPid === null ? undefined : httpGet(`${base}:${etcdClientPort}/health`, 2000),
-    etcdPid === null ? undefined : httpGet(`${base}:${etcdClientPort}/version`, 2000),
-    dockerPid === null ? undefined : httpGet(`${base}:${dockerTcpPort}/_ping`, 2000),
-    dockerPid === null ? undefined : httpGet(`${base}:${dockerTcpPort}/version`, 3000),
-    dockerPid === null ? undefined : httpGet(`${base}:${dockerTcpPort}/info`, 3000),
+    etcdPid === null ? undefined : nodeHttp(node.name, etcdClientPort, '/health', 'GET', 2000),
+    etcdPid === null ? undefined : nodeHttp(node.name, etcdClientPort, '/version', 'GET', 2000),
+    dockerPid === null ? undefined : nodeHttp(node.name, dockerTcpPort, '/_ping', 'GET', 2000),
+    dockerPid === null ? undefined : nodeHttp(node.name, dockerTcpPort, '/version', 'GET', 3000),
+    dockerPid === null ? undefined : nodeHttp(node.name, dockerTcpPort, '/info', 'GET', 3000),
   ]);
   const dockerUp = ping?.body === 'OK';
   let flagsText = '';

@@ -9,6 +9,7 @@ import { ensurePackages, labNetnsPresent, linkExists, readLabState, writeLabStat
 import { ensureImageCache, findAppDir, seedNode, writeBuildContexts } from './labImages';
 import { anchorPid, dropStalePidfiles, ensureDockerd, ensureEtcd, ensureSshd, etcdHealthy, prepareNodeFiles, startAnchor } from './labNodeControl';
 import { labDown } from './labDown';
+import { applyNodeGuard } from './labGuard';
 import { labStatus } from './labStatus';
 import { runOk, waitFor } from './labProc';
 import type { LabProfile } from './labProfiles';
@@ -104,7 +105,7 @@ function savedMode(paths: LabPaths): LabMode | undefined {
 
 /**
  * Brings the two-node lab up, or repairs a running one (idempotent). Builds the image cache when missing,
- * creates the LAN and the nodes, starts sshd, etcd and dockerd on each, seeds the images, writes the nodes
+ * creates the LAN and the nodes, guards each node's dockerd and etcd ports (lab/labGuard.ts), starts sshd, etcd and dockerd on each, seeds the images, writes the nodes
  * file and known_hosts. Stale state of an earlier session is torn down first.
  * @throws LabError `LabProvisionFailed` naming the step that failed (run `lab down` to clean up).
  */
@@ -170,6 +171,10 @@ export async function labUp(paths: LabPaths, requested: UpOptions, log: (line: s
     return a;
   };
 
+  // before any daemon listens; also on a running lab (idempotent), so an older lab gets it too
+  await phase('port guard', async () => {
+    for (const note of (await Promise.all(labNodes.map(applyNodeGuard))).flat()) { log(note); }
+  });
   await phase('sshd', async () => {
     await Promise.all(labNodes.map((n) => ensureSshd(n, nodePaths(paths, n), anchorOf(n.name))));
   });

@@ -6,7 +6,7 @@ import { labNodes } from './labLayout';
 import type { LabProfile, NodeVersionFacts } from './labProfiles';
 import { nodeKind, userspaceOf } from './labProfiles';
 import { anchorPid } from './labNodeControl';
-import { spawnDetached, waitFor } from './labProc';
+import { spawnDetached, waitFor, writePidRecord } from './labProc';
 import { modernRootfsFiles, readModernRootfsRecord } from './modernRootfs';
 
 /** Per-node state of a modern node (under the node's state dir, on the host's real filesystem). */
@@ -111,7 +111,9 @@ export async function startModernAnchor(node: LabNode, np: NodePaths, paths: Lab
     const tail = (() => { try { return fs.readFileSync(log, 'utf8').trim().split('\n').slice(-3).join(' | '); } catch { return ''; } })();
     throw new LabError('LabProvisionFailed', `${node.name}: the modern node anchor did not start (${tail}); see ${log}.`, { node: node.name });
   }
-  return anchorPid(np) ?? 0;
+  const pid = anchorPid(np) ?? 0;
+  writePidRecord(np.anchorPid, pid);
+  return pid;
 }
 
 /** Deletes a node's modern state (overlay upper, Docker data, etcd 3.5 data); for `down --purge`. */

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { strict as assert } from 'node:assert';
-import { pidAlive, readPid } from '../../lab/labProc';
+import type { HeldLock } from '../../lab/labProc';
+import { acquireLock } from '../../lab/labProc';
 
 /** Repository root (from out/test/lab or test/lab). */
 export const repoRoot = ((): string => {
@@ -73,32 +74,25 @@ export function ensureLabUp(): void {
 
 const labLockFile = path.join(stateDir, 'lab.lock');
 
+let heldLabLock: HeldLock | undefined;
+
 /**
- * Takes the lab's command lock (the one `lab up/down` take) for a series of commands and lends it to our CLI
- * children (DOCKER_NET_LAB_LOCK_OWNER), so another user's "lab up/down" waits instead of interleaving.
- * A lock left by a dead process is taken over. Throws after 10 minutes of waiting.
+ * Takes the lab's command lock (the one `lab up/down` take: flock, see acquireLock) for a series of commands and
+ * lends it to our CLI children (DOCKER_NET_LAB_LOCK_OWNER), so another user's "lab up/down" waits instead of
+ * interleaving. Throws after 10 minutes of waiting.
  */
 export async function holdLabLock(): Promise<void> {
   fs.mkdirSync(stateDir, { recursive: true });
-  const end = Date.now() + 10 * 60_000;
-  while (Date.now() < end) {
-    try {
-      fs.writeFileSync(labLockFile, `${process.pid}\n`, { flag: 'wx' });
-      process.env['DOCKER_NET_LAB_LOCK_OWNER'] = String(process.pid);
-      return;
-    } catch {
-      const holder = readPid(labLockFile);
-      if (holder === undefined || !pidAlive(holder)) { fs.rmSync(labLockFile, { force: true }); continue; }
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  throw new Error('the lab lock stayed busy for 10 minutes');
+  heldLabLock ??= await acquireLock(labLockFile, 10 * 60_000, () => undefined);
+  process.env['DOCKER_NET_LAB_LOCK_OWNER'] = String(process.pid);
 }
 
-/** Gives the lab's command lock back (only when this process holds it). */
+/** Gives the lab's command lock back (only when this process holds it); it is free a few milliseconds later. */
 export function releaseLabLock(): void {
   delete process.env['DOCKER_NET_LAB_LOCK_OWNER'];
-  if (readPid(labLockFile) === process.pid) { fs.rmSync(labLockFile, { force: true }); }
+  const lock = heldLabLock;
+  heldLabLock = undefined;
+  if (lock !== undefined) { void lock.release(); }
 }
 
 /** Node userspace profile and node mode of a running lab. */

@@ -14,6 +14,7 @@ import { readNodesFile } from '../../src/core/nodes/nodesFile';
 import { NodeSession } from '../../src/core/ssh/nodeSession';
 import { createTopologyService } from '../../src/core/topology/topologyService';
 import type { TopologySnapshot } from '../../src/core/topology/topologyTypes';
+import type { TcpProbeResult } from './tcpEngineProbe';
 
 // Live transport tests against the local two-node lab ("docker-net-lab lab up"). Each test skips with
 // the reason when the lab is not up.
@@ -168,29 +169,31 @@ describe('transport against the local lab', () => {
     assert.equal(doc.nodes[0]!.dockerVersion, v);
   });
 
-  it('the Docker API over SSH streamlocal and over plain TCP (docker.transport tcp) list the same engine', async (t) => {
+  it('the Docker API over SSH streamlocal and over plain TCP (docker.transport tcp, from node2) list the same engine', async (t) => {
     if (skipReason !== undefined) { t.skip(skipReason); return; }
     const node1 = nodes[0]!;
     const session = new NodeSession(node1, { reconnect: false });
     const viaSsh = new DockerEngine(node1, session);
-    const viaTcp = new DockerEngine({ ...node1, docker: { transport: 'tcp', tcpPort: node1.docker?.tcpPort ?? 2375 } }, undefined);
+    // the TCP client runs inside node2's namespace: the nodes' port guard drops 2375 from this machine
+    const viaTcp = (): TcpProbeResult => JSON.parse(execFileSync('nsenter', ['--net=/run/netns/docker-node2', '--', process.execPath,
+      path.join(__dirname, 'tcpEngineProbe.js'), labNodesFile(), '0'], { encoding: 'utf8', timeout: 60_000 })) as TcpProbeResult;
     try {
+      let tcp: TcpProbeResult | undefined;
       for (let attempt = 0; ; attempt++) {
-        const [a, b] = [await viaSsh.listNetworks(), await viaTcp.listNetworks()];
-        const [c, d] = [await viaSsh.listContainers(), await viaTcp.listContainers()];
-        const same = JSON.stringify(a.map((n) => n.id).sort()) === JSON.stringify(b.map((n) => n.id).sort())
-          && JSON.stringify(c.map((x) => x.id).sort()) === JSON.stringify(d.map((x) => x.id).sort());
+        const [a, c] = [await viaSsh.listNetworks(), await viaSsh.listContainers()];
+        tcp = viaTcp();
+        const same = JSON.stringify(a.map((n) => n.id).sort()) === JSON.stringify(tcp.networkIds)
+          && JSON.stringify(c.map((x) => x.id).sort()) === JSON.stringify(tcp.containerIds);
         if (same || attempt === 3) {
           assert.ok(same, 'same networks and containers');
           break;
         }
       }
       assert.equal(viaSsh.transport, 'streamlocal');
-      assert.equal(viaTcp.transport, 'tcp');
-      assert.equal((await viaSsh.info()).name, (await viaTcp.info()).name);
+      assert.equal(tcp.transport, 'tcp');
+      assert.equal((await viaSsh.info()).name, tcp.infoName);
     } finally {
       viaSsh.dispose();
-      viaTcp.dispose();
       session.dispose();
     }
   });

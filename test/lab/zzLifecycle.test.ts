@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { holdLabLock, lab, labUnavailable, nodeIps, nodeNames, releaseLabLock, sh, stateDir } from './labHelpers';
+import { holdLabLock, lab, labUnavailable, nodeNames, releaseLabLock, sh, stateDir } from './labHelpers';
 
 // Runs last (file name): tears the shared lab down and brings it back as it found it.
 const skip = labUnavailable();
@@ -118,9 +118,9 @@ describe('local lab lifecycle (down, up twice, daemons killed from outside)', { 
   });
 
   it('down still cleans everything after dockerd, etcd and sshd were SIGKILLed with a container running', () => {
-    const run = sh('/usr/bin/docker', ['-H', `tcp://${nodeIps[0]}:2375`, 'run', '-d', 'busybox', 'sleep', '3600']);
+    const run = sh('nsenter', ['--net=/run/netns/docker-node1', '--', '/usr/bin/docker', '-H', 'tcp://127.0.0.1:2375', 'run', '-d', 'busybox', 'sleep', '3600']);
     assert.equal(run.code, 0, run.err);
-    const cpid = Number.parseInt(sh('/usr/bin/docker', ['-H', `tcp://${nodeIps[0]}:2375`, 'inspect', '-f', '{{.State.Pid}}', run.out.trim()]).out, 10);
+    const cpid = Number.parseInt(sh('nsenter', ['--net=/run/netns/docker-node1', '--', '/usr/bin/docker', '-H', 'tcp://127.0.0.1:2375', 'inspect', '-f', '{{.State.Pid}}', run.out.trim()]).out, 10);
     assert.ok(alive(cpid), 'container process runs');
     const watched = [...pidfilePids(), ...netnsPids(), cpid];
     for (const f of ['dockerd', 'etcd', 'sshd']) {
