@@ -47,6 +47,17 @@ function handleExec(ch: ServerChannel, command: string): void {
       ch.stderr.write('a warning\n');
       ch.exit(3);
       ch.end();
+    } else if (command === 'echo-secret-split') {
+      // the password in two packets on stdout and on stderr, as a command that echoes it might send it
+      const half = Math.floor(PASSWORD.length / 2);
+      ch.write(`pw=${PASSWORD.slice(0, half)}`);
+      ch.stderr.write(`err ${PASSWORD.slice(0, half)}`);
+      setTimeout(() => {
+        ch.write(`${PASSWORD.slice(half)} end\n`);
+        ch.stderr.write(`${PASSWORD.slice(half)}\n`);
+        ch.exit(0);
+        ch.end();
+      }, 50);
     } else if (command !== 'hang') {
       ch.write(`ran: ${command}\n`);
       ch.exit(0);
@@ -104,6 +115,21 @@ describe('NodeSession against an in-process SSH server', () => {
       assert.deepEqual(states, ['connecting', 'online']);
       assert.ok(lines.length > 0);
       assert.ok(lines.every((l) => !l.includes(PASSWORD)));
+    } finally { s.dispose(); }
+  });
+
+  it('redacts stdout and stderr as whole streams: a password split across two packets is masked in the chunks and the result', async () => {
+    const s = new NodeSession(node(), { secrets: secrets(PASSWORD), reconnect: false });
+    try {
+      const out: string[] = [];
+      const err: string[] = [];
+      const r = await s.exec('echo-secret-split', { onStdout: (c) => out.push(c), onStderr: (c) => err.push(c) });
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout, 'pw=*** end\n');
+      assert.equal(r.stderr, 'err ***\n');
+      assert.equal(out.join(''), r.stdout);
+      assert.equal(err.join(''), r.stderr);
+      for (const c of [...out, ...err]) { assert.ok(!c.includes(PASSWORD.slice(0, 4)), `a chunk shows part of the password: ${c}`); }
     } finally { s.dispose(); }
   });
 

@@ -7,7 +7,7 @@ import type * as Ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, Client, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
 import { LabError, describeError, throwIfAborted } from '../errors';
 import type { Logger } from '../logger';
-import { redact, registerSecret, silentLogger } from '../logger';
+import { createStreamRedactor, redact, registerSecret, silentLogger } from '../logger';
 import type { NodeConfig } from '../nodes/nodeConfig';
 import type { ExecOptions, ExecResult, RemoteShell } from '../remoteShell';
 import { shellQuote } from '../util/shellQuote';
@@ -432,7 +432,9 @@ export class NodeSession implements RemoteShell {
   /**
    * Runs a command line on the node (see {@link RemoteShell.exec}). With `sudo` and a non-root user
    * on a node configured for sudo, runs `sudo -S -p '' sh -c …` and writes the sudo password
-   * (from the provider) to stdin; it is never put on the command line.
+   * (from the provider) to stdin; it is never put on the command line. Stdout and stderr are
+   * redacted as whole streams ({@link createStreamRedactor}): the chunks and the result never show
+   * a registered secret, also when one is split across chunks.
    * @throws LabError `Cancelled`, `Timeout`, `Disconnected`, `SudoFailed` or a connect error.
    */
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
@@ -461,8 +463,11 @@ export class NodeSession implements RemoteShell {
 
   private runChannel(stream: ClientChannel, options: ExecOptions, stdinPrefix: string,
     resolve: (r: ExecResult) => void, reject: (e: unknown) => void): void {
+    // each stream is decoded, then redacted as a whole (a secret split across chunks is masked too)
     const outDec = new StringDecoder('utf8');
     const errDec = new StringDecoder('utf8');
+    const outRedactor = createStreamRedactor();
+    const errRedactor = createStreamRedactor();
     let stdout = '';
     let stderr = '';
     let code: number | null = null;
@@ -480,19 +485,19 @@ export class NodeSession implements RemoteShell {
         reject(e);
         return;
       }
-      const tailOut = outDec.end();
-      const tailErr = errDec.end();
+      const tailOut = outRedactor.write(outDec.end()) + outRedactor.end();
+      const tailErr = errRedactor.write(errDec.end()) + errRedactor.end();
       if (tailOut !== '') { stdout += tailOut; options.onStdout?.(tailOut); }
       if (tailErr !== '') { stderr += tailErr; options.onStderr?.(tailErr); }
-      resolve({ code, ...(sig === undefined ? {} : { signal: sig }), stdout, stderr: redact(stderr) });
+      resolve({ code, ...(sig === undefined ? {} : { signal: sig }), stdout, stderr });
     };
     const onAbort = (): void => finish(new LabError('Cancelled', 'The command was cancelled.', { node: this.node }));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.timeoutMs !== undefined) {
       timer = setTimeout(() => finish(new LabError('Timeout', `The command on ${this.node} did not finish within ${options.timeoutMs} ms.`, { node: this.node })), options.timeoutMs);
     }
-    stream.on('data', (d: Buffer) => { const s = outDec.write(d); if (s !== '') { stdout += s; options.onStdout?.(s); } });
-    stream.stderr.on('data', (d: Buffer) => { const s = redact(errDec.write(d)); if (s !== '') { stderr += s; options.onStderr?.(s); } });
+    stream.on('data', (d: Buffer) => { const s = outRedactor.write(outDec.write(d)); if (s !== '') { stdout += s; options.onStdout?.(s); } });
+    stream.stderr.on('data', (d: Buffer) => { const s = errRedactor.write(errDec.write(d)); if (s !== '') { stderr += s; options.onStderr?.(s); } });
     let exited = false;
     stream.on('exit', (c: number | null, s?: string) => { exited = true; code = c; if (typeof s === 'string') { sig = s; } });
     stream.on('close', () => {
