@@ -12,7 +12,7 @@ import { isLabError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/logger';
 import type { NodeConfig } from '../../src/core/nodes/nodeConfig';
 import { fingerprintOfKey } from '../../src/core/ssh/hostKeys';
-import type { SecretProvider } from '../../src/core/ssh/nodeSession';
+import type { SecretProvider, SecretRequest } from '../../src/core/ssh/nodeSession';
 import { NodeSession } from '../../src/core/ssh/nodeSession';
 
 // An in-process ssh2 server on 127.0.0.1 with password auth: exercises the client's host-key check,
@@ -131,6 +131,18 @@ describe('NodeSession against an in-process SSH server', () => {
       assert.equal(err.join(''), r.stderr);
       for (const c of [...out, ...err]) { assert.ok(!c.includes(PASSWORD.slice(0, 4)), `a chunk shows part of the password: ${c}`); }
     } finally { s.dispose(); }
+  });
+
+  it('asks for secrets bound to the target: user, host, port and the fingerprint of the accepted host key (login and sudo)', async () => {
+    const requests: SecretRequest[] = [];
+    const s = new NodeSession(node({ sudo: true }), { secrets: { getSecret: (r) => { requests.push(r); return Promise.resolve(PASSWORD); } }, reconnect: false });
+    try {
+      assert.equal((await s.exec('x', { sudo: true })).code, 0);
+    } finally { s.dispose(); }
+    assert.deepEqual(requests.map((r) => [r.kind, r.user, r.host, r.port, r.hostKeyFingerprint]), [
+      ['password', 'learner', '127.0.0.1', port, fingerprintOfKey(hostBlob)],
+      ['sudo', 'learner', '127.0.0.1', port, fingerprintOfKey(hostBlob)],
+    ]);
   });
 
   it('refuses an unknown host key before authenticating, naming the fingerprint', async () => {

@@ -14,13 +14,25 @@ import { shellQuote } from '../util/shellQuote';
 import type { HostKeyPrompt, HostKeyVerdict } from './hostKeys';
 import { appendKnownHost, checkHostKey, fingerprintOfKey, keyTypeOfBlob, readKnownHostsFiles } from './hostKeys';
 
-/** What a {@link SecretProvider} is asked for. */
-export interface SecretRequest {
-  /** `password` = SSH login password, `passphrase` = private key passphrase, `sudo` = sudo password. */
-  readonly kind: 'password' | 'passphrase' | 'sudo';
-  readonly node: string;
+/**
+ * The target a secret is for: who logs in where, and the host key the server proved it holds. A
+ * provider that keeps secrets keys them by all four, so that a node renamed, moved or re-keyed is
+ * asked again and never receives a secret given for another target.
+ */
+export interface SecretTarget {
   readonly user: string;
   readonly host: string;
+  readonly port: number;
+  /** `SHA256:…` of the host key accepted for this connection (checked before any secret is asked). */
+  readonly hostKeyFingerprint: string;
+}
+
+/** What a {@link SecretProvider} is asked for. */
+export interface SecretRequest extends SecretTarget {
+  /** `password` = SSH login password, `passphrase` = private key passphrase, `sudo` = sudo password. */
+  readonly kind: 'password' | 'passphrase' | 'sudo';
+  /** The node's name (for messages; a name alone never selects a secret). */
+  readonly node: string;
   /** The key file, for `passphrase`. */
   readonly keyFile?: string;
   /** True when a previous answer for the same request was rejected. */
@@ -117,6 +129,8 @@ export class NodeSession implements RemoteShell {
   private readonly listeners = new Set<(state: SessionState, error?: LabError) => void>();
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempt = 0;
+  /** Fingerprint of the host key of the live connection (what sudo secrets are bound to). */
+  private acceptedFingerprint: string | undefined;
   private readonly logger: Logger;
 
   constructor(readonly config: NodeConfig, private readonly options: NodeSessionOptions = {}) {
@@ -174,11 +188,12 @@ export class NodeSession implements RemoteShell {
   /**
    * The authentication attempts for this node, built only after the host key was accepted (so no
    * secret is asked for, and nothing is sent, for an unknown or changed host).
+   * @param hostKeyFingerprint the fingerprint of the accepted host key; secrets are asked for it.
    */
-  private async authMethods(): Promise<AnyAuthMethod[]> {
+  private async authMethods(hostKeyFingerprint: string): Promise<AnyAuthMethod[]> {
     const n = this.config;
     const username = n.user;
-    const base = { node: n.name, user: n.user, host: n.host };
+    const base = { node: n.name, user: n.user, host: n.host, port: n.port, hostKeyFingerprint };
     if (n.auth === 'agent') {
       const sock = this.options.agentSocket ?? process.env['SSH_AUTH_SOCK'];
       if (sock === undefined || sock === '') {
@@ -284,7 +299,9 @@ export class NodeSession implements RemoteShell {
             return;
           }
           pauseReadyTimer(); // the user may be typing a password
-          this.authMethods().then((methods) => {
+          // ssh2 authenticates only after hostVerifier accepted the key it was given
+          if (presented === undefined) { next(false); return; }
+          this.authMethods(fingerprintOfKey(presented)).then((methods) => {
             armReadyTimer();
             const m = methods.find((x) => methodsLeft === null || methodsLeft.includes(x.type)) ?? methods[0];
             queue = m === undefined ? [] : methods.slice(methods.indexOf(m) + 1);
@@ -330,6 +347,7 @@ export class NodeSession implements RemoteShell {
       client.on('error', (err) => { this.logger.warn(`ssh: ${n.name}: ${redact(err.message)}`); });
       client.once('close', () => this.onDropped(client));
       this.client = client;
+      this.acceptedFingerprint = presented === undefined ? undefined : fingerprintOfKey(presented);
       this.reconnectAttempt = 0;
       this.setState('online');
       return client;
@@ -442,7 +460,11 @@ export class NodeSession implements RemoteShell {
     let line = command;
     let stdinPrefix = '';
     if (options.sudo === true && this.config.sudo === true && this.config.user !== 'root') {
-      const pw = await this.options.secrets?.getSecret({ kind: 'sudo', node: this.node, user: this.config.user, host: this.config.host });
+      const hostKeyFingerprint = this.acceptedFingerprint;
+      if (hostKeyFingerprint === undefined) { throw new LabError('Disconnected', `The connection to ${this.node} has no verified host key.`, { node: this.node }); }
+      const pw = await this.options.secrets?.getSecret({
+        kind: 'sudo', node: this.node, user: this.config.user, host: this.config.host, port: this.config.port, hostKeyFingerprint,
+      });
       if (pw === undefined) { throw new LabError('Cancelled', `No sudo password given for ${this.config.user}@${this.config.host}.`, { node: this.node }); }
       registerSecret(pw);
       line = `sudo -S -p '' -- sh -c ${shellQuote(command)}`;
