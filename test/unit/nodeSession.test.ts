@@ -14,6 +14,8 @@ import type { NodeConfig } from '../../src/core/nodes/nodeConfig';
 import { fingerprintOfKey } from '../../src/core/ssh/hostKeys';
 import type { SecretProvider, SecretRequest } from '../../src/core/ssh/nodeSession';
 import { NodeSession } from '../../src/core/ssh/nodeSession';
+import type { NodesSettingInspection } from '../../src/vscode/nodes/nodeSettings';
+import { nodesSettingValue, readNodesConfiguration } from '../../src/vscode/nodes/nodeSettings';
 
 // An in-process ssh2 server on 127.0.0.1 with password auth: exercises the client's host-key check,
 // authentication, exec streaming, sudo-through-stdin, timeout and cancel without any real node.
@@ -143,6 +145,36 @@ describe('NodeSession against an in-process SSH server', () => {
       ['password', 'learner', '127.0.0.1', port, fingerprintOfKey(hostBlob)],
       ['sudo', 'learner', '127.0.0.1', port, fingerprintOfKey(hostBlob)],
     ]);
+  });
+
+  it('a hostKeyFingerprints pin from the workspace settings does not make the key accepted without the prompt; the same pin in user settings does', async () => {
+    const entry = { name: 'pinned', host: '127.0.0.1', port, user: 'learner', auth: 'password', hostKeyFingerprints: [fingerprintOfKey(hostBlob)] };
+    const configOf = (inspected: NodesSettingInspection, trusted: boolean): NodeConfig => {
+      const { value, scope } = nodesSettingValue(inspected, trusted);
+      const c = readNodesConfiguration(value, undefined, scope).nodes[0]?.config;
+      assert.ok(c !== undefined);
+      return c;
+    };
+    const connect = async (config: NodeConfig): Promise<{ prompts: number; asked: string[]; error?: unknown }> => {
+      let prompts = 0;
+      const asked: string[] = [];
+      const s = new NodeSession(config, {
+        secrets: secrets(PASSWORD, asked), knownHostsFiles: [path.join(dir, 'none')], reconnect: false,
+        hostKeyPrompt: () => { prompts++; return Promise.resolve(false); },
+      });
+      try { await s.exec('x'); return { prompts, asked }; } catch (error) { return { prompts, asked, error }; } finally { s.dispose(); }
+    };
+    const fromWorkspace = await connect(configOf({ globalValue: [], workspaceValue: [entry] }, true));
+    assert.equal(fromWorkspace.prompts, 1, 'the workspace pin accepted the key without asking');
+    assert.ok(isLabError(fromWorkspace.error, 'HostKeyRejected'), String(fromWorkspace.error));
+    assert.deepEqual(fromWorkspace.asked, [], 'a secret was asked for a key the user refused');
+    const fromFolder = await connect(configOf({ globalValue: [entry], workspaceFolderValue: [entry] }, true));
+    assert.equal(fromFolder.prompts, 1, 'the folder pin accepted the key without asking');
+    const fromUser = await connect(configOf({ globalValue: [entry] }, true));
+    assert.equal(fromUser.prompts, 0, 'the user pin was not trusted');
+    assert.equal(fromUser.error, undefined);
+    // an untrusted workspace's own value is not read at all: the user's node is the one in effect
+    assert.deepEqual(nodesSettingValue({ globalValue: [entry], workspaceValue: [{ ...entry, host: 'evil' }] }, false), { value: [entry], scope: 'user' });
   });
 
   it('refuses an unknown host key before authenticating, naming the fingerprint', async () => {

@@ -7,12 +7,23 @@ import { nodeConfigSchema, nodeConfigValidator, parseNodeConfig } from '../../co
 /** Where a configured node comes from. */
 export type NodeOrigin = 'localLab' | 'settings';
 
+/** Which settings scope the `dockerNetLab.nodes` value in effect comes from. */
+export type SettingsScope = 'user' | 'workspace';
+
 /** A valid configured node and where it was defined. */
 export interface ConfiguredNode {
   readonly config: NodeConfig;
   readonly origin: NodeOrigin;
   /** Index in the `dockerNetLab.nodes` array (settings nodes only). */
   readonly index?: number;
+  /** The settings scope (settings nodes only). */
+  readonly scope?: SettingsScope;
+  /**
+   * `hostKeyFingerprints` written in the workspace settings: not trusted (a workspace must not make
+   * a host key accepted), so they are left out of {@link config} and the key is checked against
+   * known_hosts or asked like any unknown key.
+   */
+  readonly ignoredFingerprints?: readonly string[];
 }
 
 /** A malformed entry: shown as an error item; the other nodes keep working. */
@@ -64,11 +75,29 @@ export function describeNodeProblem(value: unknown): { field: string; message: s
   return { field, message: `${field === '(entry)' ? 'entry' : `"${field}"`} ${err.message ?? 'is invalid'}` };
 }
 
+/** The scopes of the setting as `WorkspaceConfiguration.inspect()` returns them. */
+export interface NodesSettingInspection {
+  readonly globalValue?: unknown;
+  readonly workspaceValue?: unknown;
+  readonly workspaceFolderValue?: unknown;
+}
+
+/**
+ * The `dockerNetLab.nodes` value in effect and its scope: the folder's, else the workspace's, else
+ * the user's (VS Code's order). In an untrusted workspace only the user's value counts.
+ */
+export function nodesSettingValue(inspected: NodesSettingInspection | undefined, trusted: boolean): { value: unknown; scope: SettingsScope } {
+  if (trusted && inspected?.workspaceFolderValue !== undefined) { return { value: inspected.workspaceFolderValue, scope: 'workspace' }; }
+  if (trusted && inspected?.workspaceValue !== undefined) { return { value: inspected.workspaceValue, scope: 'workspace' }; }
+  return { value: inspected?.globalValue, scope: 'user' };
+}
+
 /**
  * Merges the local lab's nodes (first, when present) and the settings array. Every malformed or
- * duplicate settings entry becomes a {@link NodeConfigProblem}; valid entries are kept.
+ * duplicate settings entry becomes a {@link NodeConfigProblem}; valid entries are kept. Nodes from
+ * the `workspace` scope lose their `hostKeyFingerprints` (see {@link ConfiguredNode.ignoredFingerprints}).
  */
-export function readNodesConfiguration(settingsValue: unknown, labNodes: readonly NodeConfig[] | undefined): NodesConfiguration {
+export function readNodesConfiguration(settingsValue: unknown, labNodes: readonly NodeConfig[] | undefined, scope: SettingsScope = 'user'): NodesConfiguration {
   const nodes: ConfiguredNode[] = [];
   const problems: NodeConfigProblem[] = [];
   const names = new Set<string>();
@@ -101,7 +130,13 @@ export function readNodesConfiguration(settingsValue: unknown, labNodes: readonl
       continue;
     }
     names.add(config.name);
-    nodes.push({ config, origin: 'settings', index });
+    const pins = config.hostKeyFingerprints;
+    if (scope === 'workspace' && pins !== undefined) {
+      const { hostKeyFingerprints: _ignored, ...unpinned } = config;
+      nodes.push({ config: unpinned, origin: 'settings', index, scope, ignoredFingerprints: pins });
+    } else {
+      nodes.push({ config, origin: 'settings', index, scope });
+    }
   }
   return { nodes, problems };
 }
