@@ -2,6 +2,7 @@
 // its target — user@host:port and the fingerprint of the host key accepted for the connection — never
 // by the node's name alone, so a node that another settings file redefines (other host, port, user or
 // host key) is asked again and never receives a secret saved for a different machine.
+import { targetAddress } from '../../core/nodes/nodeAddress';
 import type { SecretRequest, SecretTarget } from '../../core/ssh/nodeSession';
 
 /** The part of VS Code's SecretStorage this module uses (an in-memory object in unit tests). */
@@ -13,12 +14,6 @@ export interface SecretStorageLike {
 
 /** The kinds of secret a node may need. */
 export const secretKinds: readonly SecretRequest['kind'][] = ['password', 'passphrase', 'sudo'];
-
-/** `user@host:port` with the host in lower case and an IPv6 literal in brackets. */
-export function targetAddress(t: Pick<SecretTarget, 'user' | 'host' | 'port'>): string {
-  const host = t.host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return `${t.user}@${host.includes(':') ? `[${host}]` : host}:${t.port}`;
-}
 
 /** SecretStorage key of one secret for one target (never a setting, never logged). */
 export function secretKey(target: SecretTarget, kind: SecretRequest['kind']): string {

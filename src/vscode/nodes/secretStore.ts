@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { SecretProvider, SecretRequest } from '../../core/ssh/nodeSession';
-import { HostBoundSecrets, targetAddress } from './hostBoundSecrets';
+import { targetAddress } from '../../core/nodes/nodeAddress';
+import { HostBoundSecrets } from './hostBoundSecrets';
 
 const kindText: Record<SecretRequest['kind'], string> = {
   password: 'SSH password',
