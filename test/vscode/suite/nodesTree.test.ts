@@ -349,7 +349,7 @@ suite('Lab Nodes tree', () => {
       }
     });
 
-    test('a key passphrase is asked with a password box once, then comes from SecretStorage', async function () {
+    test('a key passphrase is asked with a password box once, then comes from SecretStorage; the node redefined to another host is asked again', async function () {
       this.timeout(60_000);
       const labNode = lab?.nodes[1];
       assert.ok(labNode?.keyFile !== undefined);
