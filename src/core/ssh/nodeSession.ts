@@ -419,6 +419,7 @@ export class NodeSession implements RemoteShell {
   private onDropped(client: Client): void {
     if (this.client !== client) { return; }
     this.client = undefined;
+    this.acceptedFingerprint = undefined;
     if (this.stateValue === 'disposed') { return; }
     this.logger.warn(`ssh: connection to ${this.node} closed`);
     this.setState('offline', new LabError('Disconnected', `The SSH connection to ${this.node} (${this.where()}) was closed.`, { node: this.node }));
