@@ -6,6 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import type { Connection } from 'ssh2';
+import { Server } from 'ssh2';
 import { anchorPid } from '../../lab/labNodeControl';
 import { labNodes, labPaths, nodePaths } from '../../lab/labLayout';
 import { describeError, isLabError } from '../../src/core/errors';
@@ -13,6 +16,7 @@ import type { Logger } from '../../src/core/logger';
 import type { NodeConfig } from '../../src/core/nodes/nodeConfig';
 import { formatNodesFile } from '../../src/core/nodes/nodesFile';
 import type { SecretProvider } from '../../src/core/ssh/nodeSession';
+import { fingerprintOfKey } from '../../src/core/ssh/hostKeys';
 import { NodeSession } from '../../src/core/ssh/nodeSession';
 import { repoRoot } from './labHelpers';
 
@@ -210,8 +214,21 @@ describe('no secrets leak (password login, sudo, passphrase)', () => {
     }
   });
 
-  it('the CLI (nodes, tree, debug log on) with secrets from the environment prints none of them', async (t) => {
+  it('the CLI (nodes, tree, debug log on) with secrets from the environment prints none of them, and gives them only to the nodes named', async (t) => {
     if (skipReason !== undefined) { t.skip(skipReason); return; }
+    // a foreign host in the same nodes file: an SSH server of this test on 127.0.0.1 that records every
+    // password it is sent; DOCKER_NET_LAB_SECRETS_FOR does not name it, so it must receive none
+    const received: string[] = [];
+    const foreignKey = path.join(tmp, 'foreign_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', foreignKey]);
+    const foreign = new Server({ hostKeys: [fs.readFileSync(foreignKey)] }, (c: Connection) => {
+      c.on('authentication', (ctx) => { if (ctx.method === 'password') { received.push(ctx.password); } ctx.reject(['password']); });
+      c.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+    t.after(() => { foreign.close(); });
+    const foreignPort = (foreign.address() as AddressInfo).port;
+    const foreignFp = fingerprintOfKey(Buffer.from(fs.readFileSync(`${foreignKey}.pub`, 'utf8').split(' ')[1]!, 'base64'));
     // a passphrase-protected copy of the lab key for node1:22 next to the password node on :2222
     const keyCopy = path.join(tmp, 'id_pp');
     const labKey = labPaths().keyFile;
@@ -222,9 +239,14 @@ describe('no secrets leak (password login, sudo, passphrase)', () => {
       execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', passphrase, '-f', keyCopy], { stdio: 'ignore' });
       nodes.push({ name: 'pp-node', host: node1.ip, port: 22, user: 'root', auth: 'key', keyFile: keyCopy });
     }
+    const named = nodes.map((n) => `${n.user}@${n.host}:${n.port}`).join(',');
+    nodes.push({ name: 'foreign-node', host: '127.0.0.1', port: foreignPort, user, auth: 'password', sudo: true, hostKeyFingerprints: [foreignFp] });
     const file = path.join(tmp, 'nodes.json');
     fs.writeFileSync(file, formatNodesFile({ version: 1, source: 'user', nodes }));
-    const env = { ...process.env, DOCKER_NET_LAB_PASSWORD: password, DOCKER_NET_LAB_SUDO_PASSWORD: sudoPassword, DOCKER_NET_LAB_PASSPHRASE: passphrase, DOCKER_NET_LAB_DEBUG: '1' };
+    const env = {
+      ...process.env, DOCKER_NET_LAB_PASSWORD: password, DOCKER_NET_LAB_SUDO_PASSWORD: sudoPassword, DOCKER_NET_LAB_PASSPHRASE: passphrase,
+      DOCKER_NET_LAB_SECRETS_FOR: named, DOCKER_NET_LAB_DEBUG: '1',
+    };
     const outputs: string[] = [];
     for (const args of [['nodes', '--nodes', file], ['nodes', '--json', '--nodes', file], ['tree', '--nodes', file]]) {
       const r = await new Promise<{ code: number; out: string }>((resolve) => {
@@ -235,7 +257,9 @@ describe('no secrets leak (password login, sudo, passphrase)', () => {
       outputs.push(r.out);
     }
     assert.match(outputs[0] ?? '', /secrets-node .*reachable/, 'the password login worked');
-    if (nodes.length > 1) { assert.match(outputs[0] ?? '', /pp-node .*reachable/, 'the passphrase-protected key was used'); }
+    if (nodes.some((n) => n.name === 'pp-node')) { assert.match(outputs[0] ?? '', /pp-node .*reachable/, 'the passphrase-protected key was used'); }
+    assert.equal(received.length, 0, `the foreign host in the nodes file received ${received.length} password(s)`);
+    assert.match(outputs[0] ?? '', /foreign-node .*UNREACHABLE[\s\S]*not named in DOCKER_NET_LAB_SECRETS_FOR/, 'the foreign node was refused with the reason');
     assert.ok(outputs.some((o) => o.includes('[debug]')), 'the debug log was on');
     for (const secret of [password, sudoPassword, passphrase, ...keyMaterial()]) {
       for (const o of outputs) { assert.ok(!o.includes(secret), `CLI output leaks ${secret.slice(0, 6)}…: ${o.slice(0, 500)}`); }

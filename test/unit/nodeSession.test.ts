@@ -12,8 +12,10 @@ import { isLabError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/logger';
 import type { NodeConfig } from '../../src/core/nodes/nodeConfig';
 import { fingerprintOfKey } from '../../src/core/ssh/hostKeys';
-import type { SecretProvider } from '../../src/core/ssh/nodeSession';
+import type { SecretProvider, SecretRequest } from '../../src/core/ssh/nodeSession';
 import { NodeSession } from '../../src/core/ssh/nodeSession';
+import type { NodesSettingInspection } from '../../src/vscode/nodes/nodeSettings';
+import { nodesSettingValue, readNodesConfiguration } from '../../src/vscode/nodes/nodeSettings';
 
 // An in-process ssh2 server on 127.0.0.1 with password auth: exercises the client's host-key check,
 // authentication, exec streaming, sudo-through-stdin, timeout and cancel without any real node.
@@ -47,6 +49,17 @@ function handleExec(ch: ServerChannel, command: string): void {
       ch.stderr.write('a warning\n');
       ch.exit(3);
       ch.end();
+    } else if (command === 'echo-secret-split') {
+      // the password in two packets on stdout and on stderr, as a command that echoes it might send it
+      const half = Math.floor(PASSWORD.length / 2);
+      ch.write(`pw=${PASSWORD.slice(0, half)}`);
+      ch.stderr.write(`err ${PASSWORD.slice(0, half)}`);
+      setTimeout(() => {
+        ch.write(`${PASSWORD.slice(half)} end\n`);
+        ch.stderr.write(`${PASSWORD.slice(half)}\n`);
+        ch.exit(0);
+        ch.end();
+      }, 50);
     } else if (command !== 'hang') {
       ch.write(`ran: ${command}\n`);
       ch.exit(0);
@@ -105,6 +118,63 @@ describe('NodeSession against an in-process SSH server', () => {
       assert.ok(lines.length > 0);
       assert.ok(lines.every((l) => !l.includes(PASSWORD)));
     } finally { s.dispose(); }
+  });
+
+  it('redacts stdout and stderr as whole streams: a password split across two packets is masked in the chunks and the result', async () => {
+    const s = new NodeSession(node(), { secrets: secrets(PASSWORD), reconnect: false });
+    try {
+      const out: string[] = [];
+      const err: string[] = [];
+      const r = await s.exec('echo-secret-split', { onStdout: (c) => out.push(c), onStderr: (c) => err.push(c) });
+      assert.equal(r.code, 0);
+      assert.equal(r.stdout, 'pw=*** end\n');
+      assert.equal(r.stderr, 'err ***\n');
+      assert.equal(out.join(''), r.stdout);
+      assert.equal(err.join(''), r.stderr);
+      for (const c of [...out, ...err]) { assert.ok(!c.includes(PASSWORD.slice(0, 4)), `a chunk shows part of the password: ${c}`); }
+    } finally { s.dispose(); }
+  });
+
+  it('asks for secrets bound to the target: user, host, port and the fingerprint of the accepted host key (login and sudo)', async () => {
+    const requests: SecretRequest[] = [];
+    const s = new NodeSession(node({ sudo: true }), { secrets: { getSecret: (r) => { requests.push(r); return Promise.resolve(PASSWORD); } }, reconnect: false });
+    try {
+      assert.equal((await s.exec('x', { sudo: true })).code, 0);
+    } finally { s.dispose(); }
+    assert.deepEqual(requests.map((r) => [r.kind, r.user, r.host, r.port, r.hostKeyFingerprint]), [
+      ['password', 'learner', '127.0.0.1', port, fingerprintOfKey(hostBlob)],
+      ['sudo', 'learner', '127.0.0.1', port, fingerprintOfKey(hostBlob)],
+    ]);
+  });
+
+  it('a hostKeyFingerprints pin from the workspace settings does not make the key accepted without the prompt; the same pin in user settings does', async () => {
+    const entry = { name: 'pinned', host: '127.0.0.1', port, user: 'learner', auth: 'password', hostKeyFingerprints: [fingerprintOfKey(hostBlob)] };
+    const configOf = (inspected: NodesSettingInspection, trusted: boolean): NodeConfig => {
+      const { value, scope } = nodesSettingValue(inspected, trusted);
+      const c = readNodesConfiguration(value, undefined, scope).nodes[0]?.config;
+      assert.ok(c !== undefined);
+      return c;
+    };
+    const connect = async (config: NodeConfig): Promise<{ prompts: number; asked: string[]; error?: unknown }> => {
+      let prompts = 0;
+      const asked: string[] = [];
+      const s = new NodeSession(config, {
+        secrets: secrets(PASSWORD, asked), knownHostsFiles: [path.join(dir, 'none')], reconnect: false,
+        hostKeyPrompt: () => { prompts++; return Promise.resolve(false); },
+      });
+      try { await s.exec('x'); return { prompts, asked }; } catch (error) { return { prompts, asked, error }; } finally { s.dispose(); }
+    };
+    const fromWorkspace = await connect(configOf({ globalValue: [], workspaceValue: [entry] }, true));
+    assert.equal(fromWorkspace.prompts, 1, 'the workspace pin accepted the key without asking');
+    assert.ok(isLabError(fromWorkspace.error, 'HostKeyRejected'), String(fromWorkspace.error));
+    assert.deepEqual(fromWorkspace.asked, [], 'a secret was asked for a key the user refused');
+    const fromFolder = await connect(configOf({ globalValue: [entry], workspaceFolderValue: [entry] }, true));
+    assert.equal(fromFolder.prompts, 1, 'the folder pin accepted the key without asking');
+    const fromUser = await connect(configOf({ globalValue: [entry] }, true));
+    assert.equal(fromUser.prompts, 0, 'the user pin was not trusted');
+    assert.equal(fromUser.error, undefined);
+    // an untrusted workspace's own value is not read at all: the user's node is the one in effect
+    assert.deepEqual(nodesSettingValue({ globalValue: [entry], workspaceValue: [{ ...entry, host: 'evil' }] }, false), { value: [entry], scope: 'user' });
   });
 
   it('refuses an unknown host key before authenticating, naming the fingerprint', async () => {

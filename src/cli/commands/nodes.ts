@@ -2,29 +2,70 @@ import { LabError, describeError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 import { redactingLogger, silentLogger } from '../../core/logger';
 import { labKnownHostsFile, labNodesFile } from '../../core/nodes/localLabPaths';
+import { parseUserHostPort, targetAddress } from '../../core/nodes/nodeAddress';
 import type { NodeConfig } from '../../core/nodes/nodeConfig';
-import { readNodesFile } from '../../core/nodes/nodesFile';
+import { nodeConfigSchema, readNodesFile } from '../../core/nodes/nodesFile';
 import type { SecretProvider, SecretRequest } from '../../core/ssh/nodeSession';
 import { defaultKnownHostsFiles } from '../../core/ssh/nodeSession';
 import { parseCliArgs } from '../cliArgs';
 import type { CliCommand, CliIo } from '../cliIo';
 
+/** The variable naming the nodes that may receive the environment's secrets. */
+export const secretsForVariable = 'DOCKER_NET_LAB_SECRETS_FOR';
+
+const secretVariables: Record<SecretRequest['kind'], string> = {
+  password: 'DOCKER_NET_LAB_PASSWORD', passphrase: 'DOCKER_NET_LAB_PASSPHRASE', sudo: 'DOCKER_NET_LAB_SUDO_PASSWORD',
+};
+
+/** One entry of {@link secretsForVariable}: a node name, or a target `user@host:port`. */
+type SecretsForEntry = { readonly name: string } | { readonly address: string };
+
+/**
+ * Parses {@link secretsForVariable}: comma-separated node names and `user@host[:port]` (port 22 by
+ * default). @throws LabError `InvalidInput` naming the entry that is neither.
+ */
+export function parseSecretsFor(text: string | undefined): SecretsForEntry[] {
+  const out: SecretsForEntry[] = [];
+  for (const raw of (text ?? '').split(',')) {
+    const entry = raw.trim();
+    if (entry === '') { continue; }
+    if (entry.includes('@')) {
+      const a = parseUserHostPort(entry);
+      if (!a.ok) { throw new LabError('InvalidInput', `${secretsForVariable}: "${entry}": ${a.message}`); }
+      out.push({ address: targetAddress(a) });
+    } else if (new RegExp(nodeConfigSchema.properties.name.pattern).test(entry)) {
+      out.push({ name: entry });
+    } else {
+      throw new LabError('InvalidInput', `${secretsForVariable}: "${entry}" is neither a node name nor user@host[:port].`);
+    }
+  }
+  return out;
+}
+
 /**
  * Secrets for the CLI, from the environment only (no prompt): `DOCKER_NET_LAB_PASSWORD`,
- * `DOCKER_NET_LAB_PASSPHRASE`, `DOCKER_NET_LAB_SUDO_PASSWORD`. Missing → the request is cancelled
- * and the error names the variable.
+ * `DOCKER_NET_LAB_PASSPHRASE`, `DOCKER_NET_LAB_SUDO_PASSWORD`, given only to the nodes that
+ * `DOCKER_NET_LAB_SECRETS_FOR` names (by name or `user@host[:port]`), so a nodes file with a host
+ * the user did not mean never receives them. A missing secret or an unnamed node → the request is
+ * refused and the error says what to set.
+ * @throws LabError `InvalidInput` when `DOCKER_NET_LAB_SECRETS_FOR` holds an entry that is neither.
  */
 export function envSecretProvider(env: NodeJS.ProcessEnv): SecretProvider {
-  const names: Record<SecretRequest['kind'], string> = {
-    password: 'DOCKER_NET_LAB_PASSWORD', passphrase: 'DOCKER_NET_LAB_PASSPHRASE', sudo: 'DOCKER_NET_LAB_SUDO_PASSWORD',
-  };
+  const allowed = parseSecretsFor(env[secretsForVariable]);
   return {
     getSecret(req) {
-      const v = env[names[req.kind]];
+      const variable = secretVariables[req.kind];
+      const v = env[variable];
+      const what = `${req.kind === 'sudo' ? 'sudo password' : req.kind}${req.keyFile === undefined ? '' : ` for ${req.keyFile}`}`;
+      const code = req.kind === 'password' ? 'AuthFailed' : 'Cancelled';
       if (v === undefined || v === '' || req.retry === true) {
-        return Promise.reject(new LabError(req.kind === 'password' ? 'AuthFailed' : 'Cancelled',
-          `${req.user}@${req.host} needs a ${req.kind === 'sudo' ? 'sudo password' : req.kind}${req.keyFile === undefined ? '' : ` for ${req.keyFile}`}; set ${names[req.kind]}.`,
-          { node: req.node }));
+        return Promise.reject(new LabError(code, `${req.user}@${req.host} needs a ${what}; set ${variable}.`, { node: req.node }));
+      }
+      const address = targetAddress(req);
+      if (!allowed.some((a) => ('name' in a ? a.name === req.node : a.address === address))) {
+        return Promise.reject(new LabError(code,
+          `${variable} is set, but ${req.node} (${address}) is not named in ${secretsForVariable}: the CLI gives environment secrets only to the nodes named there.`,
+          { node: req.node, fix: `If ${address} is meant to get the ${what}, set ${secretsForVariable}=${address} (comma-separated node names or user@host[:port]).` }));
       }
       return Promise.resolve(v);
     },

@@ -7,20 +7,32 @@ import type * as Ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, Client, ClientChannel, ConnectConfig, ParsedKey } from 'ssh2';
 import { LabError, describeError, throwIfAborted } from '../errors';
 import type { Logger } from '../logger';
-import { redact, registerSecret, silentLogger } from '../logger';
+import { createStreamRedactor, redact, registerSecret, silentLogger } from '../logger';
 import type { NodeConfig } from '../nodes/nodeConfig';
 import type { ExecOptions, ExecResult, RemoteShell } from '../remoteShell';
 import { shellQuote } from '../util/shellQuote';
 import type { HostKeyPrompt, HostKeyVerdict } from './hostKeys';
 import { appendKnownHost, checkHostKey, fingerprintOfKey, keyTypeOfBlob, readKnownHostsFiles } from './hostKeys';
 
-/** What a {@link SecretProvider} is asked for. */
-export interface SecretRequest {
-  /** `password` = SSH login password, `passphrase` = private key passphrase, `sudo` = sudo password. */
-  readonly kind: 'password' | 'passphrase' | 'sudo';
-  readonly node: string;
+/**
+ * The target a secret is for: who logs in where, and the host key the server proved it holds. A
+ * provider that keeps secrets keys them by all four, so that a node renamed, moved or re-keyed is
+ * asked again and never receives a secret given for another target.
+ */
+export interface SecretTarget {
   readonly user: string;
   readonly host: string;
+  readonly port: number;
+  /** `SHA256:…` of the host key accepted for this connection (checked before any secret is asked). */
+  readonly hostKeyFingerprint: string;
+}
+
+/** What a {@link SecretProvider} is asked for. */
+export interface SecretRequest extends SecretTarget {
+  /** `password` = SSH login password, `passphrase` = private key passphrase, `sudo` = sudo password. */
+  readonly kind: 'password' | 'passphrase' | 'sudo';
+  /** The node's name (for messages; a name alone never selects a secret). */
+  readonly node: string;
   /** The key file, for `passphrase`. */
   readonly keyFile?: string;
   /** True when a previous answer for the same request was rejected. */
@@ -117,6 +129,8 @@ export class NodeSession implements RemoteShell {
   private readonly listeners = new Set<(state: SessionState, error?: LabError) => void>();
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempt = 0;
+  /** Fingerprint of the host key of the live connection (what sudo secrets are bound to). */
+  private acceptedFingerprint: string | undefined;
   private readonly logger: Logger;
 
   constructor(readonly config: NodeConfig, private readonly options: NodeSessionOptions = {}) {
@@ -174,11 +188,12 @@ export class NodeSession implements RemoteShell {
   /**
    * The authentication attempts for this node, built only after the host key was accepted (so no
    * secret is asked for, and nothing is sent, for an unknown or changed host).
+   * @param hostKeyFingerprint the fingerprint of the accepted host key; secrets are asked for it.
    */
-  private async authMethods(): Promise<AnyAuthMethod[]> {
+  private async authMethods(hostKeyFingerprint: string): Promise<AnyAuthMethod[]> {
     const n = this.config;
     const username = n.user;
-    const base = { node: n.name, user: n.user, host: n.host };
+    const base = { node: n.name, user: n.user, host: n.host, port: n.port, hostKeyFingerprint };
     if (n.auth === 'agent') {
       const sock = this.options.agentSocket ?? process.env['SSH_AUTH_SOCK'];
       if (sock === undefined || sock === '') {
@@ -284,7 +299,9 @@ export class NodeSession implements RemoteShell {
             return;
           }
           pauseReadyTimer(); // the user may be typing a password
-          this.authMethods().then((methods) => {
+          // ssh2 authenticates only after hostVerifier accepted the key it was given
+          if (presented === undefined) { next(false); return; }
+          this.authMethods(fingerprintOfKey(presented)).then((methods) => {
             armReadyTimer();
             const m = methods.find((x) => methodsLeft === null || methodsLeft.includes(x.type)) ?? methods[0];
             queue = m === undefined ? [] : methods.slice(methods.indexOf(m) + 1);
@@ -330,6 +347,7 @@ export class NodeSession implements RemoteShell {
       client.on('error', (err) => { this.logger.warn(`ssh: ${n.name}: ${redact(err.message)}`); });
       client.once('close', () => this.onDropped(client));
       this.client = client;
+      this.acceptedFingerprint = presented === undefined ? undefined : fingerprintOfKey(presented);
       this.reconnectAttempt = 0;
       this.setState('online');
       return client;
@@ -401,6 +419,7 @@ export class NodeSession implements RemoteShell {
   private onDropped(client: Client): void {
     if (this.client !== client) { return; }
     this.client = undefined;
+    this.acceptedFingerprint = undefined;
     if (this.stateValue === 'disposed') { return; }
     this.logger.warn(`ssh: connection to ${this.node} closed`);
     this.setState('offline', new LabError('Disconnected', `The SSH connection to ${this.node} (${this.where()}) was closed.`, { node: this.node }));
@@ -432,7 +451,9 @@ export class NodeSession implements RemoteShell {
   /**
    * Runs a command line on the node (see {@link RemoteShell.exec}). With `sudo` and a non-root user
    * on a node configured for sudo, runs `sudo -S -p '' sh -c …` and writes the sudo password
-   * (from the provider) to stdin; it is never put on the command line.
+   * (from the provider) to stdin; it is never put on the command line. Stdout and stderr are
+   * redacted as whole streams ({@link createStreamRedactor}): the chunks and the result never show
+   * a registered secret, also when one is split across chunks.
    * @throws LabError `Cancelled`, `Timeout`, `Disconnected`, `SudoFailed` or a connect error.
    */
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
@@ -440,7 +461,11 @@ export class NodeSession implements RemoteShell {
     let line = command;
     let stdinPrefix = '';
     if (options.sudo === true && this.config.sudo === true && this.config.user !== 'root') {
-      const pw = await this.options.secrets?.getSecret({ kind: 'sudo', node: this.node, user: this.config.user, host: this.config.host });
+      const hostKeyFingerprint = this.acceptedFingerprint;
+      if (hostKeyFingerprint === undefined) { throw new LabError('Disconnected', `The connection to ${this.node} has no verified host key.`, { node: this.node }); }
+      const pw = await this.options.secrets?.getSecret({
+        kind: 'sudo', node: this.node, user: this.config.user, host: this.config.host, port: this.config.port, hostKeyFingerprint,
+      });
       if (pw === undefined) { throw new LabError('Cancelled', `No sudo password given for ${this.config.user}@${this.config.host}.`, { node: this.node }); }
       registerSecret(pw);
       line = `sudo -S -p '' -- sh -c ${shellQuote(command)}`;
@@ -461,8 +486,11 @@ export class NodeSession implements RemoteShell {
 
   private runChannel(stream: ClientChannel, options: ExecOptions, stdinPrefix: string,
     resolve: (r: ExecResult) => void, reject: (e: unknown) => void): void {
+    // each stream is decoded, then redacted as a whole (a secret split across chunks is masked too)
     const outDec = new StringDecoder('utf8');
     const errDec = new StringDecoder('utf8');
+    const outRedactor = createStreamRedactor();
+    const errRedactor = createStreamRedactor();
     let stdout = '';
     let stderr = '';
     let code: number | null = null;
@@ -480,19 +508,19 @@ export class NodeSession implements RemoteShell {
         reject(e);
         return;
       }
-      const tailOut = outDec.end();
-      const tailErr = errDec.end();
+      const tailOut = outRedactor.write(outDec.end()) + outRedactor.end();
+      const tailErr = errRedactor.write(errDec.end()) + errRedactor.end();
       if (tailOut !== '') { stdout += tailOut; options.onStdout?.(tailOut); }
       if (tailErr !== '') { stderr += tailErr; options.onStderr?.(tailErr); }
-      resolve({ code, ...(sig === undefined ? {} : { signal: sig }), stdout, stderr: redact(stderr) });
+      resolve({ code, ...(sig === undefined ? {} : { signal: sig }), stdout, stderr });
     };
     const onAbort = (): void => finish(new LabError('Cancelled', 'The command was cancelled.', { node: this.node }));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.timeoutMs !== undefined) {
       timer = setTimeout(() => finish(new LabError('Timeout', `The command on ${this.node} did not finish within ${options.timeoutMs} ms.`, { node: this.node })), options.timeoutMs);
     }
-    stream.on('data', (d: Buffer) => { const s = outDec.write(d); if (s !== '') { stdout += s; options.onStdout?.(s); } });
-    stream.stderr.on('data', (d: Buffer) => { const s = redact(errDec.write(d)); if (s !== '') { stderr += s; options.onStderr?.(s); } });
+    stream.on('data', (d: Buffer) => { const s = outRedactor.write(outDec.write(d)); if (s !== '') { stdout += s; options.onStdout?.(s); } });
+    stream.stderr.on('data', (d: Buffer) => { const s = errRedactor.write(errDec.write(d)); if (s !== '') { stderr += s; options.onStderr?.(s); } });
     let exited = false;
     stream.on('exit', (c: number | null, s?: string) => { exited = true; code = c; if (typeof s === 'string') { sig = s; } });
     stream.on('close', () => {

@@ -144,7 +144,7 @@ async function editNode(services: NodeServices, arg: unknown): Promise<void> {
   if (auth.keyFile === undefined) { delete next['keyFile']; } else { next['keyFile'] = auth.keyFile; }
   if (addr.host !== current.host || addr.port !== current.port) { delete next['hostKeyFingerprints']; }
   entries[at] = next;
-  await services.secrets.forget(node);
+  await services.secrets.forget(current);
   await writeSettingsEntries(entries);
 }
 
@@ -156,7 +156,7 @@ async function removeNode(services: NodeServices, arg: unknown): Promise<void> {
   }, 'Remove');
   if (ok !== 'Remove') { return; }
   await services.disconnect(node).catch(() => undefined);
-  await services.secrets.forget(node);
+  await services.secrets.forget(services.nodeConfig(node));
   const entries = settingsEntries();
   entries.splice(at, 1);
   await writeSettingsEntries(entries);
@@ -218,7 +218,7 @@ export function registerNodeCommands(context: vscode.ExtensionContext, log: vsco
   reg(ids.nodeOpenSettings, () => vscode.commands.executeCommand('workbench.action.openSettings', nodesSettingKey));
   reg(ids.nodeForgetSecret, async (a) => {
     const node = await pickNode(services, a, 'Forget the saved secrets of');
-    await services.secrets.forget(node);
+    await services.secrets.forget(services.nodeConfig(node));
     void vscode.window.showInformationMessage(`Forgot the saved password/passphrase of ${node}.`);
   });
   reg(ids.networkInspect, async (a) => { assertTrusted(); const n = networkOf(services, a); await openInspect(inspectUri(n.node, 'network', n.id, n.name)); });

@@ -13,7 +13,7 @@ import type { TopologyService } from '../../core/topology/topologyService';
 import type { TopologySnapshot } from '../../core/topology/topologyTypes';
 import { createHostKeyPrompt } from './hostKeyPrompter';
 import type { NodeConfigProblem, NodesConfiguration } from './nodeSettings';
-import { nodesSettingKey, readNodesConfiguration } from './nodeSettings';
+import { nodesSettingKey, nodesSettingValue, readNodesConfiguration } from './nodeSettings';
 import { SecretStore } from './secretStore';
 
 /** The nodes file of the local lab when `dockerNetLab.useLocalLab` is on and it exists. */
@@ -66,7 +66,8 @@ export class NodeServices implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(nodesSettingKey) || e.affectsConfiguration('dockerNetLab.useLocalLab')) { this.reloadConfiguration(); }
       }),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => { this.changeEmitter.fire(this.snapshot()); }),
+      // the workspace's own nodes count once it is trusted
+      vscode.workspace.onDidGrantWorkspaceTrust(() => { this.reloadConfiguration(); this.changeEmitter.fire(this.snapshot()); }),
     );
     // the local lab writes/removes its nodes file on `lab up` / `lab down`; a cheap stat poll follows it
     const labFile = labNodesFile();
@@ -190,7 +191,8 @@ export class NodeServices implements vscode.Disposable {
   reloadConfiguration(): void {
     const problems: NodeConfigProblem[] = [];
     const labNodes = readLabNodes(problems);
-    const next = readNodesConfiguration(vscode.workspace.getConfiguration().get<unknown>(nodesSettingKey), labNodes);
+    const setting = nodesSettingValue(vscode.workspace.getConfiguration().inspect<unknown>(nodesSettingKey), vscode.workspace.isTrusted);
+    const next = readNodesConfiguration(setting.value, labNodes, setting.scope);
     const merged: NodesConfiguration = { nodes: next.nodes, problems: [...problems, ...next.problems] };
     if (JSON.stringify(merged) === JSON.stringify(this.config)) { return; }
     if (JSON.stringify(merged.nodes) === JSON.stringify(this.config.nodes)) {
@@ -204,6 +206,11 @@ export class NodeServices implements vscode.Disposable {
     const oldNames = new Set(this.config.nodes.map((n) => n.config.name));
     this.config = merged;
     for (const p of merged.problems) { this.log.warn(`Node configuration: ${p.message}`); }
+    for (const n of merged.nodes) {
+      if (n.ignoredFingerprints !== undefined) {
+        this.log.warn(`Node configuration: ${n.config.name}: hostKeyFingerprints from the workspace settings are not trusted; its host key is checked against known_hosts or asked.`);
+      }
+    }
     this.generation++;
     this.service?.dispose();
     this.service = undefined;

@@ -7,12 +7,23 @@ import { nodeConfigSchema, nodeConfigValidator, parseNodeConfig } from '../../co
 /** Where a configured node comes from. */
 export type NodeOrigin = 'localLab' | 'settings';
 
+/** Which settings scope the `dockerNetLab.nodes` value in effect comes from. */
+export type SettingsScope = 'user' | 'workspace';
+
 /** A valid configured node and where it was defined. */
 export interface ConfiguredNode {
   readonly config: NodeConfig;
   readonly origin: NodeOrigin;
   /** Index in the `dockerNetLab.nodes` array (settings nodes only). */
   readonly index?: number;
+  /** The settings scope (settings nodes only). */
+  readonly scope?: SettingsScope;
+  /**
+   * `hostKeyFingerprints` written in the workspace settings: not trusted (a workspace must not make
+   * a host key accepted), so they are left out of {@link config} and the key is checked against
+   * known_hosts or asked like any unknown key.
+   */
+  readonly ignoredFingerprints?: readonly string[];
 }
 
 /** A malformed entry: shown as an error item; the other nodes keep working. */
@@ -64,11 +75,29 @@ export function describeNodeProblem(value: unknown): { field: string; message: s
   return { field, message: `${field === '(entry)' ? 'entry' : `"${field}"`} ${err.message ?? 'is invalid'}` };
 }
 
+/** The scopes of the setting as `WorkspaceConfiguration.inspect()` returns them. */
+export interface NodesSettingInspection {
+  readonly globalValue?: unknown;
+  readonly workspaceValue?: unknown;
+  readonly workspaceFolderValue?: unknown;
+}
+
+/**
+ * The `dockerNetLab.nodes` value in effect and its scope: the folder's, else the workspace's, else
+ * the user's (VS Code's order). In an untrusted workspace only the user's value counts.
+ */
+export function nodesSettingValue(inspected: NodesSettingInspection | undefined, trusted: boolean): { value: unknown; scope: SettingsScope } {
+  if (trusted && inspected?.workspaceFolderValue !== undefined) { return { value: inspected.workspaceFolderValue, scope: 'workspace' }; }
+  if (trusted && inspected?.workspaceValue !== undefined) { return { value: inspected.workspaceValue, scope: 'workspace' }; }
+  return { value: inspected?.globalValue, scope: 'user' };
+}
+
 /**
  * Merges the local lab's nodes (first, when present) and the settings array. Every malformed or
- * duplicate settings entry becomes a {@link NodeConfigProblem}; valid entries are kept.
+ * duplicate settings entry becomes a {@link NodeConfigProblem}; valid entries are kept. Nodes from
+ * the `workspace` scope lose their `hostKeyFingerprints` (see {@link ConfiguredNode.ignoredFingerprints}).
  */
-export function readNodesConfiguration(settingsValue: unknown, labNodes: readonly NodeConfig[] | undefined): NodesConfiguration {
+export function readNodesConfiguration(settingsValue: unknown, labNodes: readonly NodeConfig[] | undefined, scope: SettingsScope = 'user'): NodesConfiguration {
   const nodes: ConfiguredNode[] = [];
   const problems: NodeConfigProblem[] = [];
   const names = new Set<string>();
@@ -101,60 +130,19 @@ export function readNodesConfiguration(settingsValue: unknown, labNodes: readonl
       continue;
     }
     names.add(config.name);
-    nodes.push({ config, origin: 'settings', index });
+    const pins = config.hostKeyFingerprints;
+    if (scope === 'workspace' && pins !== undefined) {
+      const { hostKeyFingerprints: _ignored, ...unpinned } = config;
+      nodes.push({ config: unpinned, origin: 'settings', index, scope, ignoredFingerprints: pins });
+    } else {
+      nodes.push({ config, origin: 'settings', index, scope });
+    }
   }
   return { nodes, problems };
 }
 
-/** The result of parsing `user@host:port`. */
-export type ParsedAddress =
-  | { readonly ok: true; readonly user: string; readonly host: string; readonly port: number }
-  | { readonly ok: false; readonly message: string };
-
-const hostPattern = new RegExp(nodeConfigSchema.properties.host.pattern);
-const userPattern = new RegExp(nodeConfigSchema.properties.user.pattern);
-
-/**
- * Parses what the user types for a new node: `user@host`, `user@host:port`, `user@[v6addr]:port`.
- * Port defaults to 22. The message names the part that is wrong.
- */
-export function parseUserHostPort(text: string): ParsedAddress {
-  const t = text.trim();
-  if (t === '') { return { ok: false, message: 'Type user@host or user@host:port, e.g. root@node1:22.' }; }
-  const at = t.lastIndexOf('@');
-  if (at <= 0) { return { ok: false, message: 'The user is missing: type user@host or user@host:port.' }; }
-  const user = t.slice(0, at);
-  let rest = t.slice(at + 1);
-  let portText: string | undefined;
-  if (rest.startsWith('[')) {
-    const close = rest.indexOf(']');
-    if (close < 0) { return { ok: false, message: 'An IPv6 address needs a closing "]".' }; }
-    const after = rest.slice(close + 1);
-    if (after !== '' && !after.startsWith(':')) { return { ok: false, message: 'Only ":port" may follow "]".' }; }
-    portText = after === '' ? undefined : after.slice(1);
-    rest = rest.slice(1, close);
-  } else {
-    const colon = rest.lastIndexOf(':');
-    if (colon >= 0 && rest.indexOf(':') === colon) {
-      portText = rest.slice(colon + 1);
-      rest = rest.slice(0, colon);
-    }
-  }
-  if (!userPattern.test(user)) {
-    return { ok: false, message: `"${user}" is not a valid user name (lower-case letters, digits, "_", ".", "-"; at most 32).` };
-  }
-  if (rest === '') { return { ok: false, message: 'The host is missing after "@".' }; }
-  if (rest.length > 253 || !hostPattern.test(rest)) {
-    return { ok: false, message: `"${rest}" is not a valid host name or IP address.` };
-  }
-  let port = 22;
-  if (portText !== undefined) {
-    if (!/^\d{1,5}$/.test(portText)) { return { ok: false, message: `"${portText}" is not a port number (1–65535).` }; }
-    port = Number(portText);
-    if (port < 1 || port > 65535) { return { ok: false, message: `Port ${port} is out of range (1–65535).` }; }
-  }
-  return { ok: true, user, host: rest, port };
-}
+export type { ParsedAddress } from '../../core/nodes/nodeAddress';
+export { parseUserHostPort } from '../../core/nodes/nodeAddress';
 
 /** A node name derived from a host (valid against the schema), made unique against `taken`. */
 export function suggestNodeName(host: string, taken: ReadonlySet<string>): string {

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import type { SecretProvider, SecretRequest } from '../../core/ssh/nodeSession';
+import { targetAddress } from '../../core/nodes/nodeAddress';
+import { HostBoundSecrets } from './hostBoundSecrets';
 
 const kindText: Record<SecretRequest['kind'], string> = {
   password: 'SSH password',
@@ -7,44 +9,40 @@ const kindText: Record<SecretRequest['kind'], string> = {
   sudo: 'sudo password',
 };
 
-/** SecretStorage key of one secret of one node (never a setting, never logged). */
-export function secretKey(node: string, kind: SecretRequest['kind']): string {
-  return `dockerNetLab.node/${node}/${kind}`;
-}
-
 /**
  * Secrets for the core's SSH sessions: taken from VS Code's SecretStorage (the OS keychain) when
- * stored, else asked with a password input box and stored on success of the prompt. A rejected
- * secret (`retry`) is forgotten and asked again.
+ * one is stored for the same user@host:port and host key ({@link HostBoundSecrets}), else asked
+ * with a password input box and stored. A rejected secret (`retry`) is forgotten and asked again.
  */
 export class SecretStore implements SecretProvider {
-  constructor(private readonly secrets: vscode.SecretStorage, private readonly isTrusted: () => boolean) {}
+  private readonly bound: HostBoundSecrets;
+
+  constructor(private readonly secrets: vscode.SecretStorage, private readonly isTrusted: () => boolean) {
+    this.bound = new HostBoundSecrets(secrets);
+  }
 
   async getSecret(request: SecretRequest): Promise<string | undefined> {
     if (!this.isTrusted()) { return undefined; }
-    const key = secretKey(request.node, request.kind);
     if (request.retry === true) {
-      await this.secrets.delete(key);
+      await this.bound.delete(request);
     } else {
-      const stored = await this.secrets.get(key);
-      if (stored !== undefined && stored !== '') { return stored; }
+      const stored = await this.bound.get(request);
+      if (stored !== undefined) { return stored; }
     }
     const what = kindText[request.kind];
     const value = await vscode.window.showInputBox({
       title: `Docker Network Lab: ${request.node}`,
-      prompt: `${request.retry === true ? 'That was not accepted. ' : ''}The ${what} for ${request.user}@${request.host}${request.keyFile === undefined ? '' : ` (${request.keyFile})`}. Kept in the OS keychain (VS Code SecretStorage), never in settings.`,
+      prompt: `${request.retry === true ? 'That was not accepted. ' : ''}The ${what} for ${targetAddress(request)}${request.keyFile === undefined ? '' : ` (${request.keyFile})`}, host key ${request.hostKeyFingerprint}. Kept in the OS keychain (VS Code SecretStorage) for this machine and host key only, never in settings.`,
       password: true,
       ignoreFocusOut: true,
     });
     if (value === undefined || value === '') { return undefined; }
-    await this.secrets.store(key, value);
+    await this.bound.store(request, value);
     return value;
   }
 
-  /** Forgets every stored secret of a node. */
-  async forget(node: string): Promise<void> {
-    for (const kind of Object.keys(kindText) as SecretRequest['kind'][]) {
-      await this.secrets.delete(secretKey(node, kind));
-    }
+  /** Forgets every stored secret of a node (for its user@host:port, and any kept under its name by older versions). */
+  async forget(node: { readonly name: string; readonly user: string; readonly host: string; readonly port: number }): Promise<void> {
+    await this.bound.forget(node);
   }
 }

@@ -1,6 +1,8 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { ClientChannel } from 'ssh2';
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors';
+import { createStreamRedactor } from '../../core/logger';
 import type { NodeSession } from '../../core/ssh/nodeSession';
 
 /**
@@ -29,10 +31,19 @@ export class SessionPty implements vscode.Pseudoterminal {
       });
       if (this.closed) { ch.close(); return; }
       this.channel = ch;
-      ch.on('data', (d: Buffer) => { this.writeEmitter.fire(d.toString('utf8')); });
-      ch.stderr.on('data', (d: Buffer) => { this.writeEmitter.fire(d.toString('utf8')); });
-      ch.on('exit', (code: number | null) => { this.finish(typeof code === 'number' ? code : undefined); });
-      ch.on('close', () => { this.finish(undefined); });
+      // what the node prints is redacted like any command output (a known secret shows as ***)
+      const show = (): { write: (d: Buffer) => void; end: () => void } => {
+        const decoder = new StringDecoder('utf8');
+        const redactor = createStreamRedactor();
+        const fire = (t: string): void => { if (t !== '') { this.writeEmitter.fire(t); } };
+        return { write: (d) => { fire(redactor.write(decoder.write(d))); }, end: () => { fire(redactor.write(decoder.end()) + redactor.end()); } };
+      };
+      const out = show();
+      const err = show();
+      ch.on('data', (d: Buffer) => { out.write(d); });
+      ch.stderr.on('data', (d: Buffer) => { err.write(d); });
+      ch.on('exit', (code: number | null) => { out.end(); err.end(); this.finish(typeof code === 'number' ? code : undefined); });
+      ch.on('close', () => { out.end(); err.end(); this.finish(undefined); });
     };
     start().catch((e: unknown) => {
       this.writeEmitter.fire(`\r\n${describeError(e).replace(/\n/g, '\r\n')}\r\n`);

@@ -349,7 +349,7 @@ suite('Lab Nodes tree', () => {
       }
     });
 
-    test('a key passphrase is asked with a password box once, then comes from SecretStorage', async function () {
+    test('a key passphrase is asked with a password box once, then comes from SecretStorage; the node redefined to another host is asked again', async function () {
       this.timeout(60_000);
       const labNode = lab?.nodes[1];
       assert.ok(labNode?.keyFile !== undefined);
@@ -388,10 +388,24 @@ suite('Lab Nodes tree', () => {
         await t.nodeServices.connect(node);
         assert.ok((await poll(10_000, online)).value, 'not online on the second connect');
         assert.equal(asked.length, 1, 'the stored passphrase was not reused');
+
+        // the same name redefined to another machine (node1, its own host key): the saved secret is
+        // bound to user@host:port + host key, so it is asked again and the prompt names the new target
+        const other = lab?.nodes[0];
+        assert.ok(other !== undefined && other.host !== labNode.host);
+        await t.nodeServices.disconnect(node);
+        await config.update('dockerNetLab.nodes', [{
+          name: node, host: other.host, port: other.port, user: other.user, auth: 'key', keyFile, hostKeyFingerprints: other.hostKeyFingerprints,
+        }], vscode.ConfigurationTarget.Global);
+        await poll(3000, () => (t.nodeServices.configuration().nodes.find((n) => n.config.name === node)?.config.host === other.host ? true : undefined));
+        await t.nodeServices.connect(node);
+        assert.ok((await poll(10_000, online)).value, 'not online after the redefinition');
+        assert.equal(asked.length, 2, 'the passphrase saved for another host was handed to the redefined node');
+        assert.ok(asked[1]?.prompt?.includes(`${other.user}@${other.host}:${other.port}`) === true, `the prompt does not name the new target: ${asked[1]?.prompt ?? ''}`);
       } finally {
         window.showInputBox = original;
         await t.nodeServices.disconnect(node).catch(() => undefined);
-        await t.nodeServices.secrets.forget(node);
+        for (const n of lab?.nodes ?? []) { await t.nodeServices.secrets.forget({ ...n, name: node }); }
         await config.update('dockerNetLab.nodes', before, vscode.ConfigurationTarget.Global);
         fs.rmSync(dir, { recursive: true, force: true });
       }

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { labKeyFile, labNodesFile } from '../../../src/core/nodes/localLabPaths';
 import type { ExtensionApi } from '../../../src/vscode/extension';
-import { secretKey } from '../../../src/vscode/nodes/secretStore';
+import { secretKey } from '../../../src/vscode/nodes/hostBoundSecrets';
 import type { LabHost } from './labProbe';
 import { sleep, until } from '../polling';
 import { SocketWatch, fileSize, linesSince, readLabNodes, sshLoginAttempt, sshNode, sshdLogFile, stubCommands, stubWindow } from './labProbe';
@@ -133,7 +133,8 @@ suite('untrusted workspace', () => {
     const store = (t.nodeServices.secrets as unknown as { secrets?: vscode.SecretStorage }).secrets;
     assert.ok(store !== undefined && typeof store.get === 'function', 'SecretStore has no SecretStorage field named "secrets"');
     const node = `secret-node-${process.pid}`;
-    const key = secretKey(node, 'password');
+    const request = { kind: 'password', node, user: 'root', host: '10.99.0.11', port: 22, hostKeyFingerprint: `SHA256:${'A'.repeat(43)}` } as const;
+    const key = secretKey(request, 'password');
     const password = `pw-${crypto.randomBytes(6).toString('hex')}`;
     await store.store(key, password);
     const calls: string[] = [];
@@ -146,8 +147,8 @@ suite('untrusted workspace', () => {
         const f = original[m] as (...a: unknown[]) => unknown;
         s[m] = (...a: unknown[]): unknown => { calls.push(`${m}(${String(a[0])})`); return f.apply(store, a); };
       }
-      const got = await t.nodeServices.secrets.getSecret({ kind: 'password', node, user: 'root', host: '10.99.0.11' });
-      const retry = await t.nodeServices.secrets.getSecret({ kind: 'password', node, user: 'root', host: '10.99.0.11', retry: true });
+      const got = await t.nodeServices.secrets.getSecret(request);
+      const retry = await t.nodeServices.secrets.getSecret({ ...request, retry: true });
       assert.equal(got, undefined, 'the stored password was handed out');
       assert.equal(retry, undefined);
       assert.deepEqual(calls, [], 'SecretStorage was used');
