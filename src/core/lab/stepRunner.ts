@@ -222,8 +222,8 @@ export class StepRunner {
     this.shells = options.shells;
     this.progress = options.progress;
     const onEvent = options.onEvent ?? ((): void => undefined);
-    // every text shown (commands, output, messages) goes out with the secret captures masked
-    this.emit = (e) => { onEvent(this.secrets.size === 0 ? e : { ...e, text: redact(e.text) }); };
+    // every text shown (commands, output, messages) goes out with the secrets masked (captures marked secret, passwords)
+    this.emit = (e) => { onEvent({ ...e, text: redact(e.text) }); };
     // files written before captures could be secret may hold one: it goes now
     for (const name of secretCaptureNames(this.lab)) { this.progress.forgetCapture(name); }
     this.sleep = options.sleep ?? defaultSleep;
@@ -533,9 +533,7 @@ export class StepRunner {
    * verification keeps the `ranAt` the record had; a failed run removes it. Cancelled results are never recorded.
    */
   private finish(step: StepDefinition, raw: Omit<StepResult, 'stepId'>, facts: LabFacts | undefined, record: false | 'run' | 'verify'): StepResult {
-    const r = this.secrets.size === 0 ? raw : {
-      ...raw, message: redact(raw.message), checks: raw.checks.map((c) => ({ ...c, describe: redact(c.describe), detail: redact(c.detail) })),
-    };
+    const r = { ...raw, message: redact(raw.message), checks: raw.checks.map((c) => ({ ...c, describe: redact(c.describe), detail: redact(c.detail) })) };
     const result: StepResult = { stepId: step.id, ...r };
     if (record !== false && r.status !== 'cancelled') {
       const now = new Date().toISOString();
