@@ -161,7 +161,11 @@ describe('step runner: secret captures (the swarm join token)', () => {
         const active = node === 'docker-node1' ? st.node1 : st.node2;
         return { stdout: `${active ? 'active' : 'inactive'} ${node === 'docker-node1' && active ? 'true' : 'false'}\n` };
       }
-      if (cmd.includes('docker swarm init')) { st.node1 = true; return { stdout: 'Swarm initialized\n' }; }
+      if (cmd.includes('docker swarm init')) {
+        st.node1 = true;
+        // what dockerd 20.10 prints: the token, before any step could capture it
+        return { stdout: `Swarm initialized: current node (x1) is now a manager.\n\nTo add a worker to this swarm, run the following command:\n\n    docker swarm join --token ${token} 10.99.0.11:2377\n\n` };
+      }
       if (cmd === 'docker swarm join-token -q worker') { return { stdout: `${token}\n` }; }
       if (cmd.startsWith('docker swarm join --token ')) {
         if (!cmd.includes(token)) { return { code: 1, stderr: 'invalid join token\n' }; }
@@ -208,6 +212,7 @@ describe('step runner: secret captures (the swarm join token)', () => {
       assert.ok(!text.includes('SWMTKN-1-3pu6'), `${name} shows no token (not even a chunk):\n${text}`);
       assert.match(text, /docker swarm join --token \*\*\* 10\.99\.0\.11:2377/, `${name} shows the join masked`);
       assert.match(text, /joined a swarm as a worker \(token \*\*\*\)/, `${name} shows the join's output masked`);
+      assert.match(text, /docker swarm join --token \*\*\* 10\.99\.0\.11:2377\n/, `${name} shows swarm init's hint masked`);
     }
     assert.ok(!events.some((e) => e.text.includes('3pu6hszjas19')), 'no event carries a piece of the token');
   });

@@ -115,6 +115,14 @@ export interface RunOptions {
 
 const defaultTimeoutMs = 120_000;
 
+/** A Docker swarm join token (`docker swarm init` prints one before any step could capture it). */
+const swarmTokenRe = /SWMTKN-\d+-[A-Za-z0-9]+-[A-Za-z0-9]+/g;
+
+/** Text with every registered secret (see `redact`) and every swarm join token replaced by `***`. */
+export function maskSecrets(text: string): string {
+  return redact(text).replace(swarmTokenRe, '***');
+}
+
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) { reject(new LabError('Cancelled', 'The operation was cancelled.')); return; }
@@ -223,7 +231,7 @@ export class StepRunner {
     this.progress = options.progress;
     const onEvent = options.onEvent ?? ((): void => undefined);
     // every text shown (commands, output, messages) goes out with the secrets masked (captures marked secret, passwords)
-    this.emit = (e) => { onEvent({ ...e, text: redact(e.text) }); };
+    this.emit = (e) => { onEvent({ ...e, text: maskSecrets(e.text) }); };
     // files written before captures could be secret may hold one: it goes now
     for (const name of secretCaptureNames(this.lab)) { this.progress.forgetCapture(name); }
     this.sleep = options.sleep ?? defaultSleep;
@@ -310,7 +318,7 @@ export class StepRunner {
   }
 
   /**
-   * Runs one command line on a node, announcing it and streaming its output. A command that uses a secret
+   * Runs one command line on a node, announcing it and streaming its output line by line. A command that uses a secret
    * capture, or whose output is one (`secretOutput`), is not streamed in chunks (a secret split across two
    * chunks would escape the mask): its whole output is shown, masked, when it ends.
    */
@@ -320,15 +328,32 @@ export class StepRunner {
     const sh = await this.shell(node, opts.signal);
     if (opts.echo !== false) { this.emit({ type: 'command', node, stepId, text: command }); }
     const whole = opts.stream !== false && (opts.secretOutput === true || this.hasSecret(command));
-    const r = await sh.exec(command, {
-      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-      ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
-      timeoutMs: opts.timeoutMs ?? defaultTimeoutMs,
-      ...(opts.stream === false || whole ? {} : {
-        onStdout: (t: string) => this.emit({ type: 'stdout', node, stepId, text: t }),
-        onStderr: (t: string) => this.emit({ type: 'stderr', node, stepId, text: t }),
-      }),
-    });
+    // streamed output goes out in whole lines, so a secret is never split across two events (and escapes the mask)
+    const lines = (type: 'stdout' | 'stderr'): { push: (t: string) => void; end: () => void } => {
+      let carry = '';
+      return {
+        push: (t) => {
+          carry += t;
+          const nl = carry.lastIndexOf('\n');
+          if (nl >= 0) { this.emit({ type, node, stepId, text: carry.slice(0, nl + 1) }); carry = carry.slice(nl + 1); }
+        },
+        end: () => { if (carry !== '') { this.emit({ type, node, stepId, text: carry }); carry = ''; } },
+      };
+    };
+    const out = lines('stdout');
+    const err = lines('stderr');
+    let r: ExecResult;
+    try {
+      r = await sh.exec(command, {
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
+        timeoutMs: opts.timeoutMs ?? defaultTimeoutMs,
+        ...(opts.stream === false || whole ? {} : { onStdout: out.push, onStderr: err.push }),
+      });
+    } finally {
+      out.end();
+      err.end();
+    }
     if (whole) {
       if (opts.secretOutput === true) { this.emit({ type: 'info', node, stepId, text: '(output hidden: it is a secret)' }); } else {
         if (r.stdout !== '') { this.emit({ type: 'stdout', node, stepId, text: r.stdout }); }
@@ -433,7 +458,7 @@ export class StepRunner {
       const describe = c.describe ?? r.what;
       if (echo) { this.emit({ type: 'info', node: self.name, stepId: step.id, text: checkLine(describe, r) }); }
       throwIfAborted(signal);
-      if (!r.ok && r.output !== '') { this.log.debug(redact(`check "${describe}" on ${self.name} failed; its output:\n${r.output}`)); }
+      if (!r.ok && r.output !== '') { this.log.debug(maskSecrets(`check "${describe}" on ${self.name} failed; its output:\n${r.output}`)); }
       out.push({ node: self.name, describe, ok: r.ok, detail: r.ok ? '' : r.detail });
     }
     return out;
@@ -533,7 +558,7 @@ export class StepRunner {
    * verification keeps the `ranAt` the record had; a failed run removes it. Cancelled results are never recorded.
    */
   private finish(step: StepDefinition, raw: Omit<StepResult, 'stepId'>, facts: LabFacts | undefined, record: false | 'run' | 'verify'): StepResult {
-    const r = { ...raw, message: redact(raw.message), checks: raw.checks.map((c) => ({ ...c, describe: redact(c.describe), detail: redact(c.detail) })) };
+    const r = { ...raw, message: maskSecrets(raw.message), checks: raw.checks.map((c) => ({ ...c, describe: maskSecrets(c.describe), detail: maskSecrets(c.detail) })) };
     const result: StepResult = { stepId: step.id, ...r };
     if (record !== false && r.status !== 'cancelled') {
       const now = new Date().toISOString();
