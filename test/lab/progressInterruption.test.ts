@@ -10,7 +10,7 @@ import { labUnavailable, nodeIps, repoRoot, ssh, stateDir } from './labHelpers';
 // The issue "progress survives interruption" on the local lab, with the CLI as a learner runs it: a verify
 // stopped while chapter 5 was broken must not untick the chapter 3 steps chapter 5 replaced, and runs and
 // verifies killed at random points leave a file that parses and the same final results as an uninterrupted run.
-// Run under the lab lock: flock -w 1500 /run/lock/dnl-lab.session node scripts/run-node-tests.mjs lab out/test/lab --grep=progressInterruption
+// Run under the shared lab lock: node scripts/run-node-tests.mjs lab out/test/lab --grep=progressInterruption
 
 const skip = labUnavailable() ?? (fs.existsSync(`${stateDir}/nodes.json`) ? undefined : 'the local lab is not up: run "docker-net-lab lab up" as root (or npm test, which brings it up)');
 let dir = '';
