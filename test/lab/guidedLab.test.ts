@@ -130,6 +130,11 @@ describe('guided lab on the local lab (CLI end to end)', { concurrency: 1 }, () 
     const mode = ssh(nodeIps[0], "docker info -f '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'");
     assert.equal(mode.out.trim(), 'active true');
     checkAppAcrossNodes();
+    // the join token is a secret capture: not in the progress file, not in what the run printed
+    const token = ssh(nodeIps[0], 'docker swarm join-token -q worker').out.trim();
+    assert.match(token, /^SWMTKN-/);
+    assert.ok(!fs.readFileSync(env.DOCKER_NET_LAB_PROGRESS, 'utf8').includes(token), 'the progress file holds no join token');
+    assert.ok(!r.out.includes(token) && !r.err.includes(token), 'the run printed no join token');
     process.stdout.write(`run --all --from ch4-hostnames (swarm): ${r.ms} ms\n`);
   });
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import type { ExecOptions, ExecResult, RemoteShell, ShellProvider } from '../../src/core/remoteShell';
+import type { ExecResult } from '../../src/core/remoteShell';
 import { factsCommand } from '../../src/core/lab/labFacts';
 import { defaultLabDir, loadLab } from '../../src/core/lab/loadLab';
 import { ProgressStore } from '../../src/core/lab/progressStore';
@@ -11,39 +11,9 @@ import type { ConfirmRequest, RunEvent } from '../../src/core/lab/stepRunner';
 import { StepRunner, unmetExpectation, valueAtPath } from '../../src/core/lab/stepRunner';
 import { isLabError } from '../../src/core/errors';
 import { firstBridgeIp } from './fixtures/bridgeAddresses.fixture';
+import { FakeShells, factsText } from './fakeShells';
 
 const schemaFile = path.join(defaultLabDir('docker-networking', __dirname), '..', 'schema', 'lab.schema.json');
-
-/**
- * A FAKE ShellProvider: it stands in for the node states a unit test needs (no SSH, no Docker). Each
- * command goes to a scripted handler; the real path is exercised by the live tests in test/lab.
- */
-class FakeShells implements ShellProvider {
-  readonly calls: { node: string; command: string; stdin?: string }[] = [];
-  constructor(private readonly handler: (node: string, command: string) => Partial<ExecResult> | Promise<Partial<ExecResult>>) {}
-  nodeNames(): readonly string[] { return ['docker-node1', 'docker-node2']; }
-  shell(node: string): Promise<RemoteShell> {
-    return Promise.resolve({
-      node,
-      exec: async (command: string, opts: ExecOptions = {}): Promise<ExecResult> => {
-        if (command !== factsCommand) { this.calls.push({ node, command, ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }) }); }
-        const r = await this.handler(node, command);
-        if (opts.signal?.aborted === true) { throw Object.assign(new Error('aborted'), { code: 'Cancelled' }); }
-        const res: ExecResult = { code: r.code ?? 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-        if (res.stdout !== '') { opts.onStdout?.(res.stdout); }
-        if (res.stderr !== '') { opts.onStderr?.(res.stderr); }
-        return res;
-      },
-    });
-  }
-  commands(node?: string): string[] { return this.calls.filter((c) => node === undefined || c.node === node).map((c) => c.command); }
-}
-
-function factsText(node: string, docker: string, labDockerd: boolean): string {
-  const ip = node === 'docker-node1' ? '10.99.0.11' : '10.99.0.12';
-  return [`hostname=${node}`, `docker=${docker}`, 'etcd=3.4.23', 'kernel=6.1.0-28-amd64', `labDockerd=${labDockerd ? 'yes' : 'no'}`,
-    'firewall=none', 'swarm=inactive', 'clusterStore=', `ips=${ip}`, '--- os-release', 'ID=debian', 'VERSION_ID="12"', 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"'].join('\n');
-}
 
 function writeLab(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-runner-'));

@@ -26,7 +26,9 @@ export async function loadLabAndProgress(io: CliIo, nodesPath: string | undefine
   const lab = loadLab(io.env['DOCKER_NET_LAB_LAB_DIR'] ?? defaultLabDir());
   const nodesFile = readNodesFile(nodesPath ?? labNodesFile(io.env));
   const file = io.env['DOCKER_NET_LAB_PROGRESS'] ?? defaultProgressFile(nodesFile.source === 'local-lab', io.env);
-  const progress = new ProgressStore(file, progressKey(lab.id, nodesFile.nodes.map((n) => n.host)));
+  const progress = new ProgressStore(file, progressKey(lab.id, nodesFile.nodes.map((n) => n.host)), {
+    onWarning: (message) => io.err(`docker-net-lab: ${message}\n`),
+  });
   return { lab, nodesFile, progress };
 }
 

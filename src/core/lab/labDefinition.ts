@@ -76,6 +76,16 @@ export interface Capture {
   readonly regex?: string;
   /** What the value must look like; anything else is refused (values end up in shell commands). */
   readonly type: 'ipv4' | 'name' | 'int' | 'token';
+  /**
+   * A secret (a swarm join token): kept in the runner's memory only, never written to the progress file,
+   * masked in every command, output and message shown. Default: true for `token`, false otherwise.
+   */
+  readonly secret?: boolean;
+}
+
+/** Whether a capture's value is a secret (see {@link Capture.secret}). */
+export function isSecretCapture(c: Capture): boolean {
+  return c.secret ?? c.type === 'token';
 }
 
 /** One shell command of a step. */
@@ -269,4 +279,18 @@ export function isBuiltin(a: Action): a is BuiltinAction {
 /** The VS Code context key set once a step is verified: `dockerNetLab.step.<id with - → _>`. */
 export function stepContextKey(stepId: string): string {
   return `dockerNetLab.step.${stepId.replace(/-/g, '_')}`;
+}
+
+/** Names of the lab's secret captures (any action or check of any step, and the reset commands). */
+export function secretCaptureNames(lab: LabDefinition): string[] {
+  const names = new Set<string>();
+  const add = (x: Action | Check): void => {
+    if ('capture' in x && x.capture !== undefined && isSecretCapture(x.capture)) { names.add(x.capture.name); }
+  };
+  for (const { step } of allSteps(lab)) {
+    [...step.probe, ...step.verify].forEach(add);
+    [...step.prepare, ...step.run, ...step.cleanup].forEach(add);
+  }
+  lab.reset.forEach(add);
+  return [...names];
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LabError, describeError, isLabError, throwIfAborted } from '../errors';
 import type { Logger } from '../logger';
-import { silentLogger } from '../logger';
+import { redact, registerSecret, silentLogger } from '../logger';
 import type { ExecResult, RemoteShell, ShellProvider } from '../remoteShell';
 import { quoteUserText } from '../util/displayText';
 import { shellQuote } from '../util/shellQuote';
@@ -10,11 +10,12 @@ import type {
   Action, BuiltinAction, Capture, Check, CommandAction, Condition, Expectation, LabDefinition, LocalizedText,
   NodeRole, OverlayPath, Retry, StepDefinition,
 } from './labDefinition';
-import { allSteps, findStep, isBuiltin } from './labDefinition';
+import { allSteps, findStep, isBuiltin, isSecretCapture, secretCaptureNames } from './labDefinition';
 import type { NodeFacts } from './labFacts';
 import { etcdApiOf, gatherNodeFacts, majorVersion } from './labFacts';
 import { kernelAtLeast, kernelPlan } from './kernelPlan';
 import type { ProgressStore } from './progressStore';
+import { lastPassedRun } from './progressStore';
 import type { TemplateVars } from './template';
 import { renderTemplate, validateCapture } from './template';
 
@@ -113,6 +114,14 @@ export interface RunOptions {
 }
 
 const defaultTimeoutMs = 120_000;
+
+/** A Docker swarm join token (`docker swarm init` prints one before any step could capture it). */
+const swarmTokenRe = /SWMTKN-\d+-[A-Za-z0-9]+-[A-Za-z0-9]+/g;
+
+/** Text with every registered secret (see `redact`) and every swarm join token replaced by `***`. */
+export function maskSecrets(text: string): string {
+  return redact(text).replace(swarmTokenRe, '***');
+}
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -213,12 +222,18 @@ export class StepRunner {
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly log: Logger;
   private factsCache: LabFacts | undefined;
+  /** Captured values marked secret (see {@link isSecretCapture}): kept here only, never in the progress file. */
+  private readonly secrets = new Map<string, string>();
 
   constructor(private readonly options: StepRunnerOptions) {
     this.lab = options.lab;
     this.shells = options.shells;
     this.progress = options.progress;
-    this.emit = options.onEvent ?? ((): void => undefined);
+    const onEvent = options.onEvent ?? ((): void => undefined);
+    // every text shown (commands, output, messages) goes out with the secrets masked (captures marked secret, passwords)
+    this.emit = (e) => { onEvent({ ...e, text: maskSecrets(e.text) }); };
+    // files written before captures could be secret may hold one: it goes now
+    for (const name of secretCaptureNames(this.lab)) { this.progress.forgetCapture(name); }
     this.sleep = options.sleep ?? defaultSleep;
     this.log = options.logger ?? silentLogger;
   }
@@ -288,6 +303,7 @@ export class StepRunner {
     put('other', facts.nodes.find((n) => n.name !== self.name));
     for (const [k, img] of Object.entries(this.lab.images)) { v[`images.${k}`] = img; }
     for (const [k, val] of Object.entries(this.progress.progress.captures)) { v[`cap.${k}`] = val; }
+    for (const [k, val] of this.secrets) { v[`cap.${k}`] = val; }
     return v;
   }
 
@@ -295,21 +311,56 @@ export class StepRunner {
     return this.shells.shell(node, signal);
   }
 
-  /** Runs one command line on a node, announcing it and streaming its output. */
+  /** True when `text` holds the value of a secret capture. */
+  private hasSecret(text: string): boolean {
+    for (const v of this.secrets.values()) { if (text.includes(v)) { return true; } }
+    return false;
+  }
+
+  /**
+   * Runs one command line on a node, announcing it and streaming its output line by line. A command that uses a secret
+   * capture, or whose output is one (`secretOutput`), is not streamed in chunks (a secret split across two
+   * chunks would escape the mask): its whole output is shown, masked, when it ends.
+   */
   private async exec(stepId: string | undefined, node: string, command: string,
-    opts: { signal?: AbortSignal; stdin?: string; timeoutMs?: number; echo?: boolean; stream?: boolean }): Promise<ExecResult> {
+    opts: { signal?: AbortSignal; stdin?: string; timeoutMs?: number; echo?: boolean; stream?: boolean; secretOutput?: boolean }): Promise<ExecResult> {
     throwIfAborted(opts.signal);
     const sh = await this.shell(node, opts.signal);
     if (opts.echo !== false) { this.emit({ type: 'command', node, stepId, text: command }); }
-    return sh.exec(command, {
-      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-      ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
-      timeoutMs: opts.timeoutMs ?? defaultTimeoutMs,
-      ...(opts.stream === false ? {} : {
-        onStdout: (t: string) => this.emit({ type: 'stdout', node, stepId, text: t }),
-        onStderr: (t: string) => this.emit({ type: 'stderr', node, stepId, text: t }),
-      }),
-    });
+    const whole = opts.stream !== false && (opts.secretOutput === true || this.hasSecret(command));
+    // streamed output goes out in whole lines, so a secret is never split across two events (and escapes the mask)
+    const lines = (type: 'stdout' | 'stderr'): { push: (t: string) => void; end: () => void } => {
+      let carry = '';
+      return {
+        push: (t) => {
+          carry += t;
+          const nl = carry.lastIndexOf('\n');
+          if (nl >= 0) { this.emit({ type, node, stepId, text: carry.slice(0, nl + 1) }); carry = carry.slice(nl + 1); }
+        },
+        end: () => { if (carry !== '') { this.emit({ type, node, stepId, text: carry }); carry = ''; } },
+      };
+    };
+    const out = lines('stdout');
+    const err = lines('stderr');
+    let r: ExecResult;
+    try {
+      r = await sh.exec(command, {
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
+        timeoutMs: opts.timeoutMs ?? defaultTimeoutMs,
+        ...(opts.stream === false || whole ? {} : { onStdout: out.push, onStderr: err.push }),
+      });
+    } finally {
+      out.end();
+      err.end();
+    }
+    if (whole) {
+      if (opts.secretOutput === true) { this.emit({ type: 'info', node, stepId, text: '(output hidden: it is a secret)' }); } else {
+        if (r.stdout !== '') { this.emit({ type: 'stdout', node, stepId, text: r.stdout }); }
+        if (r.stderr !== '') { this.emit({ type: 'stderr', node, stepId, text: r.stderr }); }
+      }
+    }
+    return r;
   }
 
   private capture(c: Capture | undefined, text: string): void {
@@ -320,7 +371,13 @@ export class StepRunner {
       if (m === null) { throw new LabError('StepFailed', `Could not find ${c.name} in the output (/${c.regex}/).`); }
       raw = m[1] ?? m[0];
     }
-    this.progress.setCapture(c.name, validateCapture(raw, c.type, c.name));
+    const value = validateCapture(raw, c.type, c.name);
+    if (isSecretCapture(c)) {
+      registerSecret(value);
+      this.secrets.set(c.name, value);
+      return;
+    }
+    this.progress.setCapture(c.name, value);
   }
 
   /**
@@ -357,12 +414,14 @@ export class StepRunner {
         ...(signal === undefined ? {} : { signal }),
         ...(stdin === undefined ? {} : { stdin }),
         ...(a.timeoutMs === undefined ? {} : { timeoutMs: a.timeoutMs }),
+        ...(a.capture !== undefined && isSecretCapture(a.capture) ? { secretOutput: true } : {}),
       });
       const why = unmetExpectation(a.expect, res);
       return { ok: why === undefined, why, res, cmd };
     }, (failed, next) => this.retryCommand(stepId, self, a.retry, failed.res, next), a.retry?.undo === undefined ? undefined : async () => {
       await this.exec(stepId, self.name, renderTemplate(a.retry?.undo ?? '', this.vars(facts, self)), { ...(signal === undefined ? {} : { signal }) });
     });
+    throwIfAborted(signal);
     if (!r.ok) {
       if (a.allowFailure === true) {
         this.emit({ type: 'info', node: self.name, stepId, text: `(ignored: ${r.why ?? ''})` });
@@ -398,7 +457,8 @@ export class StepRunner {
       if (r.ok && 'capture' in c && c.capture !== undefined) { this.capture(c.capture, r.captureText); }
       const describe = c.describe ?? r.what;
       if (echo) { this.emit({ type: 'info', node: self.name, stepId: step.id, text: checkLine(describe, r) }); }
-      if (!r.ok && r.output !== '') { this.log.debug(`check "${describe}" on ${self.name} failed; its output:\n${r.output}`); }
+      throwIfAborted(signal);
+      if (!r.ok && r.output !== '') { this.log.debug(maskSecrets(`check "${describe}" on ${self.name} failed; its output:\n${r.output}`)); }
       out.push({ node: self.name, describe, ok: r.ok, detail: r.ok ? '' : r.detail });
     }
     return out;
@@ -492,13 +552,21 @@ export class StepRunner {
     return ref;
   }
 
-  private finish(step: StepDefinition, r: Omit<StepResult, 'stepId'>, facts: LabFacts | undefined, record: boolean): StepResult {
+  /**
+   * Ends a step: reports the result and, when `record` says who produced it, records it. Only the step's own
+   * record changes. A run that passed sets `ranAt` (the order of runs that "replaced by" relations use); a
+   * verification keeps the `ranAt` the record had; a failed run removes it. Cancelled results are never recorded.
+   */
+  private finish(step: StepDefinition, raw: Omit<StepResult, 'stepId'>, facts: LabFacts | undefined, record: false | 'run' | 'verify'): StepResult {
+    const r = { ...raw, message: maskSecrets(raw.message), checks: raw.checks.map((c) => ({ ...c, describe: maskSecrets(c.describe), detail: maskSecrets(c.detail) })) };
     const result: StepResult = { stepId: step.id, ...r };
-    if (record && r.status !== 'cancelled') {
-      const prev = this.progress.step(step.id);
+    if (record !== false && r.status !== 'cancelled') {
+      const now = new Date().toISOString();
+      const ranAt = record === 'run' ? (r.status === 'passed' ? now : undefined) : lastPassedRun(this.progress.step(step.id));
       this.progress.recordStep(step.id, {
         status: r.status,
-        at: r.status === 'passed' && prev?.status === 'passed' && r.supersededBy !== undefined ? prev.at : new Date().toISOString(),
+        at: now,
+        ...(ranAt === undefined ? {} : { ranAt }),
         durationMs: r.durationMs,
         ...(facts === undefined ? {} : { overlayPath: facts.overlayPath }),
         message: r.message,
@@ -525,7 +593,7 @@ export class StepRunner {
       this.emit({ type: 'step', stepId: id, text: step.title.en });
       const node1 = this.nodeFor(facts, 'node1');
       if (!conditionHolds(step.when, node1, facts.overlayPath)) {
-        return this.finish(step, { status: 'skipped', message: `Does not apply on the ${facts.overlayPath} path.`, checks: [], durationMs: ms() }, facts, true);
+        return this.finish(step, { status: 'skipped', message: `Does not apply on the ${facts.overlayPath} path.`, checks: [], durationMs: ms() }, facts, 'run');
       }
       const refusal = step.when?.overlayPath === 'cluster-store' ? clusterStoreRefusal(facts, this.lab.clusterStoreMaxDockerMajor) : undefined;
       if (refusal !== undefined) {
@@ -553,7 +621,7 @@ export class StepRunner {
         }
         const why = await this.runActions(step, facts, [...step.prepare, ...step.run], signal);
         if (why !== undefined) {
-          return this.finish(step, { status: 'failed', message: why, checks: [], durationMs: ms() }, facts, true);
+          return this.finish(step, { status: 'failed', message: why, checks: [], durationMs: ms() }, facts, 'run');
         }
         if (step.destructive) {
           // hostnames, daemons or swarm state may have changed: verify against fresh facts
@@ -572,25 +640,27 @@ export class StepRunner {
         if (why !== undefined) {
           return this.finish(step, {
             status: 'failed', message: `Expected "${cmd}" to fail as the tutorial shows, but: ${why}${tail(r)}`, expectedFailure: expected, checks: [], durationMs: ms(),
-          }, facts, true);
+          }, facts, 'run');
         }
         this.emit({ type: 'info', stepId: id, node: self.name, text: `Failed as expected: ${ef.explanation.en}` });
       }
       const checks = await this.runChecks(step, facts, step.verify, signal);
       const bad = checks.find((c) => !c.ok);
       if (bad !== undefined) {
-        return this.finish(step, { status: 'failed', message: `Verification failed: ${bad.describe}: ${bad.detail}`, checks, durationMs: ms(), ...(expected === undefined ? {} : { expectedFailure: expected }) }, facts, true);
+        return this.finish(step, { status: 'failed', message: `Verification failed: ${bad.describe}: ${bad.detail}`, checks, durationMs: ms(), ...(expected === undefined ? {} : { expectedFailure: expected }) }, facts, 'run');
       }
       return this.finish(step, {
         status: 'passed', message: expected !== undefined ? 'Failed as expected, and verified.' : inPlace ? 'Already in place, and verified.' : 'Done and verified.',
         checks, durationMs: ms(), ...(inPlace ? { alreadyInPlace: true } : {}), ...(expected === undefined ? {} : { expectedFailure: expected }),
-      }, facts, true);
+      }, facts, 'run');
     } catch (e) {
       if (isLabError(e, 'Cancelled') || signal?.aborted === true) {
         return this.finish(step, { status: 'cancelled', message: 'Cancelled.', checks: [], durationMs: ms() }, facts, false);
       }
       if (isLabError(e, 'NotFound') && findStep(this.lab, id) === undefined) { throw e; }
-      return this.finish(step, { status: 'failed', message: describeError(e), checks: [], durationMs: ms() }, facts, true);
+      // a node that dropped (or could not be reached) did not let the step finish: its record stays as it was
+      const unfinished = isLabError(e, 'Disconnected') || isLabError(e, 'Unreachable');
+      return this.finish(step, { status: 'failed', message: describeError(e), checks: [], durationMs: ms() }, facts, unfinished ? false : 'run');
     }
   }
 
@@ -606,19 +676,17 @@ export class StepRunner {
       facts = await this.facts(opts.signal);
       this.emit({ type: 'step', stepId: id, text: `verify: ${step.title.en}` });
       if (!conditionHolds(step.when, this.nodeFor(facts, 'node1'), facts.overlayPath)) {
-        return this.finish(step, { status: 'skipped', message: `Does not apply on the ${facts.overlayPath} path.`, checks: [], durationMs: Date.now() - t0 }, facts, true);
+        return this.finish(step, { status: 'skipped', message: `Does not apply on the ${facts.overlayPath} path.`, checks: [], durationMs: Date.now() - t0 }, facts, 'verify');
       }
       const rec = this.progress.step(id);
-      if (rec?.status === 'passed') {
-        for (const s of step.supersededBy) {
-          const later = this.progress.step(s);
-          if (later?.status === 'passed' && later.at >= rec.at) {
-            return this.finish(step, {
-              status: 'passed', supersededBy: s, checks: [], durationMs: Date.now() - t0,
-              message: `Passed at ${rec.at}; ${s} has since replaced this state.`,
-            }, facts, false);
-          }
-        }
+      // "replaced by": a later step (from the lab definition) whose last passed run came after this step's one
+      const ran = lastPassedRun(rec);
+      const replacedBy = ran === undefined ? undefined : step.supersededBy.find((s) => (lastPassedRun(this.progress.step(s)) ?? '') >= ran);
+      if (ran !== undefined && replacedBy !== undefined) {
+        return this.finish(step, {
+          status: 'passed', supersededBy: replacedBy, checks: [], durationMs: Date.now() - t0,
+          message: `Passed at ${ran}; ${replacedBy} has since replaced this state.`,
+        }, facts, rec?.status === 'passed' ? false : 'verify');
       }
       const checks = await this.runChecks(step, facts, step.verify, opts.signal);
       const bad = checks.find((c) => !c.ok);
@@ -627,7 +695,7 @@ export class StepRunner {
         message: bad === undefined ? 'Verified.' : `Verification failed: ${bad.describe}: ${bad.detail}`,
         checks, durationMs: Date.now() - t0,
         ...(rec?.expectedFailureObserved === undefined || step.expectFailure === undefined ? {} : { expectedFailure: { observed: rec.expectedFailureObserved, explanation: step.expectFailure.explanation } }),
-      }, facts, bad !== undefined || rec?.status !== 'passed');
+      }, facts, bad !== undefined || rec?.status !== 'passed' ? 'verify' : false);
     } catch (e) {
       if (isLabError(e, 'Cancelled') || opts.signal?.aborted === true) {
         return this.finish(step, { status: 'cancelled', message: 'Cancelled.', checks: [], durationMs: Date.now() - t0 }, facts, false);

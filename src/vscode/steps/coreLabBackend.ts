@@ -34,13 +34,16 @@ export function forwardEvent(e: RunEvent, l: StepRunListener): void {
  * sessions as the Lab Nodes view), with the progress file the CLI uses for the same nodes
  * (`/var/lib/docker-net-lab/progress.json` for the local lab, `~/.config/docker-net-lab/progress.json`
  * otherwise), so progress made in the terminal shows in VS Code and back. The runner is built lazily
- * (ssh2 loads on first use) and rebuilt when the node configuration changes.
+ * (ssh2 loads on first use) and rebuilt when the node configuration changes. Every record the runner
+ * writes is merged into the file as it is then (the CLI may have written meanwhile); `warn` tells the user
+ * when a damaged progress file was set aside.
  */
 export function createCoreLabBackend(
   loadLab: () => LabDefinition | Error,
   nodes: () => NodeServices,
   log: vscode.LogOutputChannel,
   confirm: (req: ConfirmationRequest) => Promise<boolean>,
+  warn: (message: string) => void = (m) => { log.warn(m); },
 ): LabBackend {
   let runner: { key: string; runner: StepRunner } | undefined;
   let listener: StepRunListener | undefined;
@@ -60,7 +63,7 @@ export function createCoreLabBackend(
       });
     }
     const localLab = configured.every((c) => services.labNodeNames().has(c.name));
-    const store = new ProgressStore(defaultProgressFile(localLab), progressKey(lab().id, configured.map((c) => c.host)));
+    const store = new ProgressStore(defaultProgressFile(localLab), progressKey(lab().id, configured.map((c) => c.host)), { onWarning: warn });
     return { store, hosts: Object.fromEntries(configured.map((c) => [c.name, c.host])) };
   };
   const getRunner = async (): Promise<StepRunner> => {

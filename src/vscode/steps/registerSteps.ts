@@ -60,7 +60,8 @@ export function registerSteps(context: vscode.ExtensionContext, log: vscode.LogO
   const transcripts = new StepTranscripts((id) => planText(lab(), id));
   // the runner asks for confirmations through the controller's modal dialog
   const late: { controller?: StepsController } = {};
-  const backend = createCoreLabBackend(lab, () => getNodeServices(), log, (req) => late.controller?.confirm(req) ?? Promise.resolve(false));
+  const backend = createCoreLabBackend(lab, () => getNodeServices(), log, (req) => late.controller?.confirm(req) ?? Promise.resolve(false),
+    (message) => { log.warn(message); void vscode.window.showWarningMessage(message); });
   const controller = new StepsController(lab, backend, transcripts, log, context.workspaceState);
   late.controller = controller;
   const language = vscode.env.language.toLowerCase().startsWith('zh') ? 'zh-cn' : 'en';
