@@ -120,26 +120,36 @@ export function ensureAptPackages(pkgs = APT_PACKAGES, log = console.log) {
   return missing;
 }
 
-// One installer at a time per cache dir (test-all and start may run side by side).
-function withLock(dir, name, fn) {
-  fs.mkdirSync(dir, { recursive: true });
-  const lock = path.join(dir, `.${name}.lock`);
-  const deadline = Date.now() + 15 * 60_000;
-  for (;;) {
-    try {
-      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      break;
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-      const holder = Number(fs.readFileSync(lock, 'utf8').trim());
-      let alive = false;
-      try { process.kill(holder, 0); alive = holder > 0; } catch { alive = false; }
-      if (!alive) { fs.rmSync(lock, { force: true }); continue; }
-      if (Date.now() > deadline) throw new Error(`${lock} held by pid ${holder} for too long`);
-      spawnSync('sleep', ['2']);
-    }
+// One installer at a time per cache dir (test-all and start may run side by side). The lock is
+// flock(2) on a file in the cache, held by the `flock` program while a child of this script installs:
+// the kernel drops it when that child ends however it ends, so there is no stale lock to take over.
+const LOCK_ENV = 'DOCKER_NET_LAB_TOOLS_LOCKED';
+const LOCK_BUSY = 75;
+
+function lockFile(dir, name) {
+  return path.join(dir, `.${name}.lock`);
+}
+
+/** Runs the install under the lock: in this process when it holds the lock already, else in a locked child. */
+function installLocked(p, { force, log }) {
+  const lock = lockFile(p.dir, 'install');
+  if (process.env[LOCK_ENV] === lock) {
+    if (force || !nodeReady(p)) installNode(p, log);
+    else log(`node: v${NODE_VERSION} cached in ${p.nodeDir}`);
+    if (force || !codeServerReady(p)) installCodeServer(p, log);
+    else log(`code-server: ${CODE_SERVER_VERSION} cached in ${p.csPkg}`);
+    return;
   }
-  try { return fn(); } finally { fs.rmSync(lock, { force: true }); }
+  fs.mkdirSync(p.dir, { recursive: true });
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync('flock', ['-w', String(15 * 60), '-E', String(LOCK_BUSY), lock,
+    process.execPath, self, '--no-apt', ...(force ? ['--force'] : [])], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, DOCKER_NET_LAB_TOOLS: p.dir, [LOCK_ENV]: lock },
+  });
+  if (r.error) throw new Error(`flock: ${r.error.message} (util-linux's flock is needed)`);
+  if (r.status === LOCK_BUSY) throw new Error(`${lock} stayed locked by another install for 15 minutes`);
+  if (r.status !== 0) throw new Error(`the tools install failed (exit ${r.status ?? r.signal}; its output is above)`);
 }
 
 function installNode(p, log) {
@@ -210,12 +220,13 @@ export function ensureTools({ apt = true, force = false, log = console.log } = {
   const t0 = Date.now();
   const p = toolPaths();
   if (apt) ensureAptPackages(APT_PACKAGES, log);
-  withLock(p.dir, 'install', () => {
-    if (force || !nodeReady(p)) installNode(p, log);
-    else log(`node: v${NODE_VERSION} cached in ${p.nodeDir}`);
-    if (force || !codeServerReady(p)) installCodeServer(p, log);
-    else log(`code-server: ${CODE_SERVER_VERSION} cached in ${p.csPkg}`);
-  });
+  if (!force && toolsReady(p)) {
+    log(`node: v${NODE_VERSION} cached in ${p.nodeDir}`);
+    log(`code-server: ${CODE_SERVER_VERSION} cached in ${p.csPkg}`);
+  } else {
+    installLocked(p, { force, log });
+    if (!toolsReady(p)) throw new Error(`the tools install ended but ${p.dir} is incomplete`);
+  }
   log(`tools ready in ${secs(Date.now() - t0)} (${p.dir})`);
   return p;
 }
