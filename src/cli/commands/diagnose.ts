@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Finding } from '../../core/diagnostics/ruleTypes';
 import { LabError } from '../../core/errors';
+import { displayJson, displayText } from '../../core/util/displayText';
 import { parseCliArgs } from '../cliArgs';
 import type { CliCommand, CliIo } from '../cliIo';
 
@@ -48,7 +49,7 @@ export const diagnoseCommand: CliCommand = {
     }
     matcher.end();
     const findings = matcher.findings();
-    io.out(parsed.values.json === true ? `${JSON.stringify(findingsToJson(findings), null, 2)}\n` : formatFindings(findings, file === '-' ? '<stdin>' : file));
+    io.out(parsed.values.json === true ? `${displayJson(findingsToJson(findings))}\n` : formatFindings(findings, file === '-' ? '<stdin>' : file));
     if (parsed.values.apply === true) {
       const { applyFindings } = await import('./diagnoseApply');
       return applyFindings(findings, io, { node: parsed.values.node, yes: parsed.values.yes === true, nodes: parsed.values.nodes });
@@ -68,24 +69,29 @@ async function runStateDiagnosis(nodeArgs: readonly string[], json: boolean, io:
     secrets: envSecretProvider(io.env), knownHostsFiles: cliKnownHostsFiles(io), logger: cliLogger(io), readyTimeoutMs: opts.timeoutMs, reconnect: false,
   });
   let findings: Finding[];
+  let unchecked: number;
   try {
     const hosts = new Map(opts.nodes.map((n) => [n.name, n.host]));
     const result = await checkLabState(pool, (node) => hosts.get(node), io.signal);
+    unchecked = result.nodes.filter((n) => n.error !== undefined).length;
     if (json) {
-      io.out(`${JSON.stringify({ nodes: result.nodes, findings: findingsToJson(result.findings) }, null, 2)}\n`);
+      io.out(`${displayJson({ nodes: result.nodes, findings: findingsToJson(result.findings) })}\n`);
     } else {
       for (const n of result.nodes) {
-        io.out(n.error === undefined
-          ? `${n.node}: Docker ${n.facts?.dockerVersion ?? '?'}, etcd ${n.facts?.etcdVersion ?? '-'}, kernel ${n.facts?.kernel ?? '?'}, hostname ${n.facts?.hostname ?? '?'}\n`
-          : `${n.node}: not reachable (${n.error.code}): ${n.error.message}\n`);
+        io.out(displayText(n.error === undefined
+          ? `${n.node}: Docker ${n.facts?.dockerVersion ?? '?'}, etcd ${n.facts?.etcdVersion ?? '-'}, kernel ${n.facts?.kernel ?? '?'}, hostname ${n.facts?.hostname ?? '?'}`
+          : `${n.node}: error (${n.error.code}): ${n.error.message}`) + '\n');
       }
-      io.out(formatFindings(result.findings, 'lab state'));
+      const checked = result.nodes.length - unchecked;
+      io.out(formatFindings(result.findings, unchecked === 0 ? 'lab state' : `lab state of ${checked} of ${result.nodes.length} node(s)`));
+      if (unchecked > 0) { io.err(`${unchecked} node(s) could not be checked (see the errors above): their state is unknown.\n`); }
     }
     findings = result.findings;
   } finally {
     pool.dispose();
   }
-  if (apply === undefined) { return 0; }
+  const stateCode = unchecked === 0 ? 0 : 1;
+  if (apply === undefined) { return stateCode; }
   const { applyFindings } = await import('./diagnoseApply');
-  return applyFindings(findings, io, apply);
+  return Math.max(stateCode, await applyFindings(findings, io, apply));
 }

@@ -1,6 +1,7 @@
 import { fixPlan } from '../../core/diagnostics/fixPlan';
 import type { Finding } from '../../core/diagnostics/ruleTypes';
 import { describeError } from '../../core/errors';
+import { displayText } from '../../core/util/displayText';
 import { allSteps } from '../../core/lab/labDefinition';
 import type { CliIo } from '../cliIo';
 import { cliKnownHostsFiles, cliLogger, envSecretProvider } from './nodes';
@@ -8,7 +9,7 @@ import { confirmOnTerminal, openLabSession } from './run';
 
 /** Options of {@link applyFindings}. */
 export interface ApplyOptions {
-  /** Node for findings whose facts name none. */
+  /** The node given with --node: it wins over the node a finding names (a journal prefix in the log). */
   readonly node?: string | undefined;
   /** Answer every confirmation with yes. */
   readonly yes: boolean;
@@ -21,6 +22,7 @@ export interface ApplyOptions {
  * or its fix step through the step runner), then verifies the finding's step and runs it again when
  * the fix cleared its state away (a removed conflicting container). Destructive fixes are
  * confirmed on the terminal unless `yes`. Findings with a prose-only fix are listed, not applied.
+ * Every text printed is escaped for the terminal; each command is printed exactly as it runs.
  * Returns the exit code: 0 when every applicable fix ran and its step passed, 1 otherwise.
  */
 export async function applyFindings(findings: readonly Finding[], io: CliIo, opts: ApplyOptions): Promise<number> {
@@ -33,21 +35,24 @@ export async function applyFindings(findings: readonly Finding[], io: CliIo, opt
     const seen = new Set<string>();
     for (const f of findings) {
       const plan = fixPlan(f, stepIds);
-      const node = f.facts['node'] ?? opts.node;
+      const node = opts.node ?? f.facts['node'];
+      const id = displayText(f.ruleId);
       const key = `${f.ruleId} ${node ?? ''} ${plan.kind === 'commands' ? plan.commands.join('\n') : ''}`;
       if (seen.has(key)) { continue; }
       seen.add(key);
-      if (plan.kind === 'none') { io.out(`[${f.ruleId}] not applied: ${plan.reason}\n`); continue; }
+      if (plan.kind === 'none') { io.out(`[${id}] not applied: ${displayText(plan.reason)}\n`); continue; }
       if (plan.kind === 'step') {
-        io.out(`[${f.ruleId}] fix: run step ${plan.stepId}\n`);
+        io.out(`[${id}] fix: run step ${displayText(plan.stepId)}\n`);
         const r = await s.runner.runStep(plan.stepId, { signal: io.signal });
-        io.out(`[${f.ruleId}] step ${plan.stepId}: ${r.status}${r.message === '' ? '' : ` — ${r.message}`}\n`);
+        io.out(displayText(`[${f.ruleId}] step ${plan.stepId}: ${r.status}${r.message === '' ? '' : ` — ${r.message}`}`) + '\n');
         if (r.status !== 'passed') { ok = false; }
         continue;
       }
-      if (node === undefined) { io.err(`[${f.ruleId}] not applied: the finding names no node; give --node NAME\n`); ok = false; continue; }
-      if (plan.destructive && !await confirmOnTerminal(io, { kind: 'step', title: `Fix for "${f.title}" on ${node}: this removes or restarts something.`, commands: plan.commands.map((command) => ({ node, command })) }, opts.yes)) {
-        io.err(`[${f.ruleId}] not confirmed: nothing was changed.\n`);
+      if (node === undefined) { io.err(`[${id}] not applied: the finding names no node; give --node NAME\n`); ok = false; continue; }
+      const shownNode = displayText(node);
+      // fixPlan only plans commands without control characters, so what is shown is what runs
+      if (plan.destructive && !await confirmOnTerminal(io, { kind: 'step', title: `Fix for "${displayText(f.title)}" on ${shownNode}: this removes or restarts something.`, commands: plan.commands.map((command) => ({ node: shownNode, command })) }, opts.yes)) {
+        io.err(`[${id}] not confirmed: nothing was changed.\n`);
         ok = false;
         continue;
       }
@@ -55,22 +60,22 @@ export async function applyFindings(findings: readonly Finding[], io: CliIo, opt
       try {
         const shell = await shells.shell(node, io.signal);
         for (const command of plan.commands) {
-          io.out(`[${node}]$ ${command}\n`);
-          const r = await shell.exec(command, { signal: io.signal, timeoutMs: 120_000 });
-          if (r.stdout !== '') { io.out(r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`); }
-          if (r.stderr !== '') { io.err(r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n`); }
-          if (r.code !== 0) { io.err(`[${f.ruleId}] fix command failed (exit ${r.code ?? r.signal ?? '?'})\n`); failed = true; break; }
+          io.out(`[${shownNode}]$ ${command}\n`);
+          const r = await shell.exec(command, { sudo: true, signal: io.signal, timeoutMs: 120_000 });
+          if (r.stdout !== '') { io.out(displayText(r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`, { multiline: true })); }
+          if (r.stderr !== '') { io.err(displayText(r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n`, { multiline: true })); }
+          if (r.code !== 0) { io.err(`[${id}] fix command failed (exit ${displayText(String(r.code ?? r.signal ?? '?'))})\n`); failed = true; break; }
         }
       } catch (e) {
-        io.err(`[${f.ruleId}] fix could not run on ${node}: ${describeError(e)}\n`);
+        io.err(`[${id}] fix could not run on ${shownNode}: ${displayText(describeError(e))}\n`);
         failed = true;
       }
       if (failed) { ok = false; continue; }
-      if (!stepIds.has(f.step)) { io.out(`[${f.ruleId}] fix applied on ${node}.\n`); continue; }
+      if (!stepIds.has(f.step)) { io.out(`[${id}] fix applied on ${shownNode}.\n`); continue; }
       // verify first (needs no prerequisites); a step whose state the fix cleared away runs again
       const checked = await s.runner.verifyStep(f.step, { signal: io.signal });
       const v = checked.status === 'passed' || checked.status === 'skipped' ? checked : await s.runner.runStep(f.step, { signal: io.signal });
-      io.out(`[${f.ruleId}] fix applied on ${node}; step ${f.step}: ${v.status}${v.message === '' ? '' : ` — ${v.message}`}\n`);
+      io.out(displayText(`[${f.ruleId}] fix applied on ${node}; step ${f.step}: ${v.status}${v.message === '' ? '' : ` — ${v.message}`}`) + '\n');
       if (v.status !== 'passed' && v.status !== 'skipped') { ok = false; }
     }
   } finally {

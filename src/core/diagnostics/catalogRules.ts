@@ -8,6 +8,7 @@ import type { DiagnosticRule } from './ruleTypes';
 export const catalogRules: readonly DiagnosticRule[] = [
   {
     id: 'overlay-netlink-ndmsg-deserialize',
+    factKinds: { network: 'networkName' },
     title: 'Overlay driver could not decode a netlink neighbour message',
     keywords: ['Failed to deserialize netlink ndmsg'],
     pattern: /Failed to deserialize netlink ndmsg: (?<reason>invalid argument|Link not found)/,
@@ -65,6 +66,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'overlay-mtu-blackhole',
+    factKinds: { iface: 'interface', network: 'networkName', container: 'containerName', peerIp: 'ipAddress' },
     title: 'Large packets lost on the overlay (MTU)',
     keywords: ['truncated-ip', 'curl: (28)'],
     pattern: /truncated-ip - (?<missing>\d+) bytes missing|curl: \(28\) (?:Operation|Connection) timed out/,
@@ -115,6 +117,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'cluster-store-removed-23-0',
+    factKinds: { ownIp: 'ipAddress' },
     title: 'Docker 23 refuses to start with cluster store options',
     keywords: ['options have been removed', 'external k/v stores are deprecated'],
     pattern: /Host-discovery and overlay networks with external k\/v stores are deprecated\. The 'cluster-advertise', 'cluster-store', and 'cluster-store-opt' options have been removed/,
@@ -135,6 +138,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'cluster-store-unknown-flag-24',
+    factKinds: { ownIp: 'ipAddress' },
     title: 'This Docker no longer knows --cluster-store',
     keywords: ['unknown flag: --cluster-'],
     pattern: /unknown flag: --(?<flag>cluster-(?:store|advertise|store-opt))/,
@@ -154,6 +158,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'daemon-json-cluster-store-unknown-directive',
+    factKinds: { file: 'path' },
     title: 'daemon.json has cluster-store keys this Docker does not know',
     keywords: ["directives don't match any configuration option"],
     pattern: /(?:with file (?<file>\S+?): )?the following directives don't match any configuration option: (?<directives>.*cluster-(?:store|advertise).*)$/,
@@ -170,6 +175,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'cluster-advertise-without-store',
+    factKinds: { ownIp: 'ipAddress' },
     title: '--cluster-advertise given without --cluster-store',
     keywords: ['must be accompanied by --cluster-store'],
     pattern: /--cluster-advertise must be accompanied by --cluster-store configuration/,
@@ -186,6 +192,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'cluster-advertise-bad-interface',
+    factKinds: { ownIp: 'ipAddress' },
     title: '--cluster-advertise names no usable interface or address',
     keywords: ['invalid cluster advertise IP address', 'invalid --cluster-advertise', 'could not find a valid ip-address in interface'],
     pattern: /invalid cluster advertise IP address or interface name \((?<advertise>[^)]*)\) : route ip\+net: no such network interface|invalid --cluster-advertise configuration|could not find a valid ip-address in interface/,
@@ -202,6 +209,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'cluster-advertise-not-local-ip',
+    factKinds: { ip: 'ipAddress', ownIp: 'ipAddress' },
     title: 'Advertised address is not on this host',
     keywords: ['requires cluster-advertise('],
     pattern: /Multi-Host overlay networking requires cluster-advertise\((?<ip>[^)]*)\) to be configured with a local ip-address that is reachable within the cluster/,
@@ -218,6 +226,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'cluster-advertise-vagrant-nat-ip',
+    factKinds: { ownIp: 'ipAddress' },
     title: 'Both nodes advertise the VirtualBox NAT address',
     keywords: ['Cluster Advertise: 10.0.2.15'],
     pattern: /Cluster Advertise: 10\.0\.2\.15:(?<port>\d+)/,
@@ -235,6 +244,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'discovery-etcd-unreachable',
+    factKinds: { ip: 'ipAddress', ownIp: 'ipAddress' },
     title: 'dockerd cannot reach etcd (cluster store)',
     keywords: ['discovery error:', 'in discovery failed', 'etcd cluster is unavailable'],
     pattern: /discovery error: (?:client: etcd cluster is unavailable or misconfigured|Unexpected watch error)|Registering as \\?"(?<advertise>[^"\\]+)\\?" in discovery failed|failed to (?:get networks for scope global|update store for object type [^:]+): client: etcd cluster is unavailable/,
@@ -286,6 +296,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'overlay-create-no-kv-store',
+    factKinds: { ownIp: 'ipAddress', network: 'networkName' },
     title: 'No cluster store and no swarm: overlay networks cannot be created',
     keywords: ['not a swarm manager', 'datastore for scope "global" is not initialized', 'multi-host network from a worker'],
     pattern: /This node is not a swarm manager\. Use "docker swarm init" or "docker swarm join"|datastore for scope "global" is not initialized|Cannot create a multi-host network from a worker node/,
@@ -320,6 +331,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'network-name-exists',
+    factKinds: { network: 'networkName' },
     title: 'A network with this name already exists',
     keywords: ['already exists'],
     pattern: /network with name (?<network>\S+?) already exists/,
@@ -335,6 +347,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'endpoint-already-exists-in-network',
+    factKinds: { network: 'networkName', container: 'containerName' },
     title: 'Container name already used on this network (maybe on the other node)',
     keywords: ['already exists'],
     pattern: /(?:service )?endpoint with name (?<container>\S+?) already exists(?: in network (?<network>[^\s.]+))?/,
@@ -353,6 +366,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'overlay-gossip-vxlan-ports-blocked',
+    factKinds: { iface: 'interface' },
     title: 'Overlay gossip or VXLAN traffic blocked between nodes',
     keywords: ['memberlist: Failed fallback ping', 'memberlist: Suspect', 'Destination Host Unreachable', '100% packet loss'],
     pattern: /memberlist: (?:Failed fallback ping|Suspect (?<peer>\S+) has failed)|Destination Host Unreachable|(?:^|\D)100% packet loss/,
@@ -371,6 +385,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'etcdctl-v3-unknown-command-cluster-health',
+    factKinds: { ownIp: 'ipAddress', peerIp: 'ipAddress' },
     title: 'etcdctl speaks the v3 API: cluster-health does not exist',
     keywords: ['unknown command "cluster-health"'],
     pattern: /Error: unknown command "cluster-health" for "etcdctl"/,
@@ -387,6 +402,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'etcdctl-v2-no-help-topic',
+    factKinds: { command: 'commandWords' },
     title: 'etcdctl runs the v2 API: this is a v3 command',
     keywords: ['No help topic for'],
     pattern: /No help topic for '(?<command>[^']+)'/,
@@ -401,6 +417,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'etcdctl-v2-failed-to-list-members',
+    factKinds: { ownIp: 'ipAddress' },
     title: 'etcdctl cluster-health could not reach any member',
     keywords: ['failed to list members'],
     pattern: /cluster may be unhealthy: failed to list members/,
@@ -417,6 +434,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'etcd-member-unreachable-no-route-to-host',
+    factKinds: { peerIp: 'ipAddress' },
     title: 'An etcd member is unreachable (client port 2379)',
     keywords: ['failed to check the health of member', 'are all unreachable', 'cluster is degraded', 'cluster is unavailable'],
     pattern: /failed to check the health of member (?<member>\S+) on (?<url>\S+?): .*(?:no route to host|i\/o timeout|connection refused)|member (?<member_2>\S+) is unreachable: \[.*\] are all unreachable|cluster is (?:degraded|unavailable)(?! or misconfigured)/,
@@ -447,6 +465,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'etcd-two-member-no-quorum',
+    factKinds: { ownIp: 'ipAddress', peerIp: 'ipAddress' },
     title: 'etcd has no quorum (two-member cluster with one member missing)',
     keywords: ['etcdserver: request timed out', 'is starting a new election at term'],
     pattern: /(?:publish error: )?etcdserver: request timed out|is starting a new election at term (?<term>[1-9]\d+)/,
@@ -479,6 +498,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'etcd-3-6-enable-v2-removed',
+    factKinds: { ownIp: 'ipAddress' },
     title: 'etcd 3.6 has no --enable-v2',
     keywords: ['flag provided but not defined: -enable-v2'],
     pattern: /flag provided but not defined: -enable-v2/,
@@ -495,6 +515,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'port-already-allocated',
+    factKinds: { port: 'port', owner: 'containerName' },
     title: 'Host port already published by another container',
     keywords: ['port is already allocated'],
     pattern: /(?:on endpoint (?<container>\S+) \([^)]*\): )?Bind for (?<ip>[\d.:[\]]*?):(?<port>\d+) failed: port is already allocated/,
@@ -512,6 +533,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'userland-proxy-address-in-use',
+    factKinds: { port: 'port', owner: 'containerName' },
     title: 'Host port held by a non-Docker listener',
     keywords: ['Error starting userland proxy', 'failed to bind host port'],
     pattern: /(?:on endpoint (?<container>\S+) \([^)]*\): )?Error starting userland proxy: listen tcp[46]? (?<ip>[\d.:[\]]*?):(?<port>\d+): bind: address already in use|failed to bind host port (?:(?<port_2>\d+) )?for \S+: address already in use/,
@@ -530,6 +552,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'container-name-conflict',
+    factKinds: { container: 'containerName' },
     title: 'Container name already in use',
     keywords: ['is already in use by container'],
     pattern: /Conflict\. The container name "\/(?<container>[^"]+)" is already in use by container "(?<containerId>[0-9a-f]+)"/,
@@ -546,6 +569,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'curl-connection-refused-no-publish',
+    factKinds: { container: 'containerName', port: 'port', image: 'imageRef' },
     title: 'Nothing listens on that host port (no -p?)',
     keywords: ['curl: (7)'],
     pattern: /curl: \(7\) Failed (?:to )?connect to (?<host>[^\s:;]+)(?: port (?<port>\d+)|:(?<port_2>\d+))?(?: after \d+ ms)?[:;] (?:Connection refused|Couldn't connect to server)/,
@@ -564,6 +588,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'pull-access-denied',
+    factKinds: { image: 'imageRef' },
     title: 'Image not found (misspelled, never built here, or private)',
     keywords: ['pull access denied for'],
     pattern: /pull access denied for (?<image>[^,\s]+), repository does not exist or may require 'docker login'/,
@@ -579,6 +604,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'nginx-host-network-bind-failed',
+    factKinds: { container: 'containerName', port: 'port', owner: 'containerName' },
     title: 'nginx cannot bind its port on the host network',
     keywords: ['[emerg] bind() to', 'still could not bind()'],
     pattern: /\[emerg\] bind\(\) to (?<ip>[\d.:[\]]*?):(?<port>\d+) failed \(98: Address already in use\)|still could not bind\(\)/,
@@ -597,6 +623,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'host-network-published-ports-discarded',
+    factKinds: { image: 'imageRef' },
     title: '-p has no effect with --network host',
     keywords: ['Published ports are discarded'],
     pattern: /Published ports are discarded when using host network mode/,
@@ -609,6 +636,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'none-or-host-network-connect-conflict',
+    factKinds: { container: 'containerName' },
     title: 'A none/host-network container cannot join other networks',
     keywords: ['private (none) mode', 'connected to host network', 'cannot be connected to any other network'],
     pattern: /container cannot be connected to multiple networks with one of the networks in private \(none\) mode|container cannot be disconnected from host network or connected to host network|container sharing network namespace with another container or host cannot be connected to any other network/,
@@ -632,6 +660,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'unknown-shorthand-flag-net',
+    factKinds: { flag: 'flagName' },
     title: 'Long flag typed with one dash',
     keywords: ['unknown shorthand flag:'],
     pattern: /unknown shorthand flag: '(?<letter>\w)' in -(?<flag>[\w-]+)/,
@@ -644,6 +673,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'link-target-does-not-exist',
+    factKinds: { container: 'containerName', image: 'imageRef' },
     title: 'The linked container does not exist on this node',
     keywords: ['ould not get container for'],
     pattern: /[Cc]ould not get container for (?<container>[^\s:]+)(?:: No such container: \S+)?/,
@@ -670,6 +700,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'link-default-bridge-deprecated',
+    factKinds: { image: 'imageRef' },
     title: '--link on the default bridge is legacy',
     keywords: ['Links on the default bridge network are deprecated'],
     pattern: /Links on the default bridge network are deprecated and will be removed in a future release/,
@@ -686,6 +717,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'redis-hostname-not-resolvable',
+    factKinds: { container: 'containerName', host: 'host', image: 'imageRef' },
     title: 'The app cannot reach redis by name',
     keywords: [':6379.'],
     pattern: /Error -?\d+ connecting to (?<host>[^\s:]+):6379\. (?<reason>Name or service not known|Temporary failure in name resolution|Connection refused)\./,
@@ -718,6 +750,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'swarm-advertise-addr-ambiguous',
+    factKinds: { ownIp: 'ipAddress' },
     title: 'Swarm cannot choose which address to advertise',
     keywords: ['could not choose an IP address to advertise'],
     pattern: /could not choose an IP address to advertise since this system has multiple addresses (?:on interface (?<iface>\S+) \((?<ip>\S+) and (?<ip2>[^)\s]+)\)|on different interfaces \((?<ip_2>\S+) on (?<iface_2>\S+) and (?<ip2_2>\S+) on (?<iface2>[^)\s]+)\))/,
@@ -748,6 +781,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'ssh-permission-denied-publickey',
+    factKinds: { user: 'userName', host: 'host' },
     title: 'SSH refused the key',
     keywords: ['Permission denied (publickey'],
     pattern: /(?:(?<user>[\w.-]+)@(?<host>\S+?): )?Permission denied \((?<methods>publickey[^)]*)\)/,
@@ -763,6 +797,7 @@ export const catalogRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'sudo-password-needs-terminal',
+    factKinds: { host: 'host', user: 'userName' },
     title: 'sudo wants a password and has no terminal',
     keywords: ['sudo: no tty present', 'sudo: a terminal is required'],
     pattern: /sudo: (?:no tty present and no askpass program specified|a terminal is required to read the password)/,

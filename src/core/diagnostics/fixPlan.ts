@@ -1,3 +1,4 @@
+import { hasUnsafeDisplayChars } from '../util/displayText';
 import type { Finding } from './ruleTypes';
 
 /**
@@ -40,12 +41,18 @@ export const fixActionSteps: Readonly<Record<string, string>> = {
 const unfilled = /<[a-z][a-z-]*>/;
 
 /**
- * Works out how to apply `finding`'s fix. Machine-applicable commands win over a fix action; a fix
- * action naming one of `stepIds` becomes a step plan; `etcd.enableV2` becomes its commands. Never throws.
+ * Works out how to apply `finding`'s fix. A fix whose facts were refused (`fixRefused`) is not
+ * available, with that reason. Machine-applicable commands win over a fix action; a fix
+ * action naming one of `stepIds` becomes a step plan; `etcd.enableV2` becomes its commands. A command
+ * holding a control or bidi character is never planned (what is shown must be what runs). Never throws.
  */
-export function fixPlan(finding: Pick<Finding, 'fixCommands' | 'fixAction' | 'destructive'>, stepIds: ReadonlySet<string> = new Set()): FixPlan {
+export function fixPlan(finding: Pick<Finding, 'fixCommands' | 'fixAction' | 'destructive' | 'fixRefused'>, stepIds: ReadonlySet<string> = new Set()): FixPlan {
   const destructive = finding.destructive;
+  if (finding.fixRefused !== undefined) { return { kind: 'none', reason: `the fix is not available: ${finding.fixRefused}` }; }
   if (finding.fixCommands !== undefined && finding.fixCommands.length > 0) {
+    if (finding.fixCommands.some(hasUnsafeDisplayChars)) {
+      return { kind: 'none', reason: 'the fix is not available: a command holds a control or bidi character, which would show differently than it runs' };
+    }
     const missing = finding.fixCommands.find((c) => unfilled.test(c));
     if (missing === undefined) { return { kind: 'commands', commands: finding.fixCommands, destructive }; }
     if (finding.fixAction === undefined) {

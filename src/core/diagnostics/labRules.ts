@@ -7,6 +7,7 @@ import type { DiagnosticRule } from './ruleTypes';
 export const labRules: readonly DiagnosticRule[] = [
   {
     id: 'docker-socket-permission-denied',
+    factKinds: { user: 'userName' },
     title: 'No permission on the Docker socket',
     keywords: ['permission denied while trying to connect to the Docker daemon socket'],
     pattern: /permission denied while trying to connect to the Docker daemon socket at (?<socket>[^\s:]+(?::\/\/[^\s:]+)?)/,
@@ -22,6 +23,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'docker-daemon-not-reachable-tcp',
+    factKinds: { ip: 'ipAddress', port: 'port' },
     title: 'The Docker daemon at a TCP address does not answer',
     keywords: ['Cannot connect to the Docker daemon at tcp://'],
     pattern: /Cannot connect to the Docker daemon at tcp:\/\/(?<ip>[^\s:/]+):(?<port>\d+)/,
@@ -37,6 +39,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'no-such-image',
+    factKinds: { image: 'imageRef' },
     title: 'Image not present on this node',
     keywords: ['No such image:'],
     pattern: /No such image: (?<image>[^\s,]+)/,
@@ -66,6 +69,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'manifest-unknown',
+    factKinds: { image: 'imageRef' },
     title: 'Image tag does not exist',
     keywords: ['manifest unknown'],
     pattern: /manifest for (?<image>\S+) not found: manifest unknown/,
@@ -77,6 +81,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'etcd-client-cluster-unavailable',
+    factKinds: { ip: 'ipAddress', ownIp: 'ipAddress' },
     title: 'No etcd member answered the client',
     keywords: ['etcd cluster is unavailable or misconfigured'],
     pattern: /client: etcd cluster is unavailable or misconfigured(?:; error #0: (?:dial tcp (?<ip>[\d.]+):(?<port>\d+): )?(?<reason>[^;]+))?/,
@@ -94,6 +99,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'etcd-dial-connection-refused',
+    factKinds: { ip: 'ipAddress' },
     title: 'Nothing listens on the etcd port',
     keywords: [':2379: connect: connection refused', ':2380: connect: connection refused', ':4001: connect: connection refused', ':2379: getsockopt: connection refused', ':4001: getsockopt: connection refused'],
     pattern: /dial tcp (?<ip>[\d.]+):(?<port>2379|2380|4001): (?:connect|getsockopt): connection refused/,
@@ -125,6 +131,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'etcd-member-already-bootstrapped',
+    factKinds: { name: 'hostname' },
     title: 'etcd data dir already belongs to a cluster',
     keywords: ['has already been bootstrapped'],
     pattern: /member (?<member>\S+) has already been bootstrapped/,
@@ -142,6 +149,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'etcd-name-not-in-initial-cluster',
+    factKinds: { name: 'hostname', ownIp: 'ipAddress', peerIp: 'ipAddress' },
     title: 'etcd --name is not in --initial-cluster',
     keywords: ["couldn't find local name"],
     pattern: /couldn't find local name "(?<name>[^"]*)" in the initial cluster configuration/,
@@ -194,6 +202,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'etcdctl-endpoint-unhealthy',
+    factKinds: { url: 'url' },
     title: 'etcd endpoint unhealthy (v3)',
     keywords: ['is unhealthy: failed to'],
     pattern: /(?<url>https?:\/\/(?<ip>[\d.]+):(?<port>\d+)) is unhealthy: failed to (?:commit proposal|connect)/,
@@ -208,6 +217,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'etcdctl-invalid-json-endpoint',
+    factKinds: { ownIp: 'ipAddress' },
     title: 'etcdctl talks to something that is not an etcd client port',
     keywords: ['response is invalid json'],
     pattern: /client: response is invalid json\. The endpoint is probably not valid etcd cluster endpoint/,
@@ -230,6 +240,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'dockerd-already-running-pidfile',
+    factKinds: { pidfile: 'pidFile' },
     title: 'dockerd is already running',
     keywords: ['pid file found, ensure docker is not running'],
     pattern: /pid file found, ensure docker is not running or delete (?<pidfile>\S+)/,
@@ -261,6 +272,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'dockerd-listener-port-in-use',
+    factKinds: { port: 'port' },
     title: 'dockerd cannot listen on its TCP port',
     keywords: ['failed to load listeners'],
     pattern: /failed to load listeners: listen tcp (?<ip>[\d.]*):(?<port>\d+): bind: address already in use/,
@@ -276,6 +288,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'cluster-store-incompatible-with-swarm',
+    factKinds: { ownIp: 'ipAddress' },
     title: 'Cluster store and swarm mode cannot be combined',
     keywords: ['incompatible with swarm mode'],
     pattern: /--cluster-store and --cluster-advertise daemon configurations are incompatible with swarm mode/,
@@ -293,6 +306,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'swarm-not-part-of-swarm',
+    factKinds: { ownIp: 'ipAddress' },
     title: 'This node is not in a swarm',
     keywords: ['This node is not part of a swarm'],
     pattern: /This node is not part of a swarm/,
@@ -307,6 +321,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'swarm-join-timeout',
+    factKinds: { peerIp: 'ipAddress' },
     title: 'Swarm join did not finish',
     keywords: ['Timeout was reached before node joined'],
     pattern: /Timeout was reached before node joined/,
@@ -323,6 +338,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'swarm-network-not-attachable',
+    factKinds: { network: 'networkName' },
     title: 'Swarm overlay network is not attachable',
     keywords: ['not manually attachable'],
     pattern: /network (?<network>\S+) not manually attachable/,
@@ -353,6 +369,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'swarm-no-leader',
+    factKinds: { ownIp: 'ipAddress' },
     title: 'The swarm has no leader',
     keywords: ['swarm does not have a leader'],
     pattern: /The swarm does not have a leader/,
@@ -368,6 +385,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'encrypted-overlay-not-supported',
+    factKinds: { network: 'networkName' },
     title: 'Kernel cannot do encrypted overlays (IPsec/ESP)',
     keywords: ['function not implemented'],
     pattern: /function not implemented/,
@@ -399,6 +417,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'hostnamectl-not-found',
+    factKinds: { name: 'hostname' },
     title: 'hostnamectl is not available',
     keywords: ['hostnamectl: command not found', 'hostnamectl: not found'],
     pattern: /hostnamectl: (?:command )?not found/,
@@ -441,6 +460,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'dial-no-route-to-host',
+    factKinds: { ip: 'ipAddress', port: 'port' },
     title: 'No route to host (often a firewall reject)',
     keywords: ['no route to host'],
     pattern: /dial tcp (?<ip>[\d.]+):(?<port>\d+): (?:connect: )?no route to host/,
@@ -457,6 +477,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'dial-io-timeout',
+    factKinds: { ip: 'ipAddress', port: 'port' },
     title: 'Connection timed out (dropped packets)',
     keywords: ['i/o timeout'],
     pattern: /dial tcp (?<ip>[\d.]+):(?<port>\d+): (?:connect: )?i\/o timeout/,
@@ -472,6 +493,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'docker-unknown-flag',
+    factKinds: { command: 'commandWords' },
     title: 'Unknown flag',
     keywords: ['unknown flag: --'],
     pattern: /unknown flag: --(?<flag>[\w-]+)/,
@@ -486,6 +508,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'daemon-json-invalid',
+    factKinds: { file: 'path' },
     title: 'daemon.json is not valid JSON',
     keywords: ['unable to configure the Docker daemon with file'],
     pattern: /unable to configure the Docker daemon with file (?<file>\S+?): (?<reason>invalid character[^\n]*|unexpected end of JSON input|EOF)/,
@@ -527,6 +550,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'exec-executable-not-found',
+    factKinds: { container: 'containerName', binary: 'executable' },
     title: 'The command does not exist inside the container',
     keywords: ['executable file not found in $PATH'],
     pattern: /exec: "(?<binary>[^"]+)": executable file not found in \$PATH/,
@@ -541,6 +565,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'container-not-running',
+    factKinds: { container: 'containerName' },
     title: 'Container is not running',
     keywords: ['is not running'],
     pattern: /Container (?<container>[0-9a-f]{12,64}|\S+) is not running/,
@@ -593,6 +618,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'network-has-active-endpoints',
+    factKinds: { network: 'networkName' },
     title: 'Network still has containers attached',
     keywords: ['has active endpoints'],
     pattern: /network (?<network>\S+) id (?<networkId>[0-9a-f]+) has active endpoints/,
@@ -608,6 +634,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'address-pool-overlap',
+    factKinds: { network: 'networkName' },
     title: 'Subnet overlaps another network',
     keywords: ['Pool overlaps with other one', 'non-overlapping IPv4 address pool'],
     pattern: /Pool overlaps with other one on this address space|could not find an available, non-overlapping IPv4 address pool/,
@@ -669,6 +696,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'name-resolution-failed-ping',
+    factKinds: { container: 'containerName', network: 'networkName' },
     title: 'Container name does not resolve',
     keywords: ['ping: '],
     pattern: /ping: (?<host>[\w.-]+): (?:Name or service not known|Temporary failure in name resolution|Name does not resolve)|ping: unknown host (?<host_2>[\w.-]+)/,
@@ -684,6 +712,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'curl-could-not-resolve-host',
+    factKinds: { host: 'host' },
     title: 'curl cannot resolve the host name',
     keywords: ['curl: (6)'],
     pattern: /curl: \(6\) Could not resolve host: (?<host>\S+)/,
@@ -698,6 +727,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'curl-empty-reply',
+    factKinds: { container: 'containerName' },
     title: 'The server closed the connection without an answer',
     keywords: ['curl: (52)', 'curl: (56)'],
     pattern: /curl: \((?:52|56)\) (?:Empty reply from server|Recv failure: Connection reset by peer)/,
@@ -713,6 +743,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'client-api-too-new',
+    factKinds: { server: 'version' },
     title: 'docker CLI newer than the daemon',
     keywords: ['is too new. Maximum supported API version is'],
     pattern: /client version (?<client>[\d.]+) is too new\. Maximum supported API version is (?<server>[\d.]+)/,
@@ -724,6 +755,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'ssh-host-key-verification-failed',
+    factKinds: { host: 'host', user: 'userName' },
     title: 'SSH host key not trusted',
     keywords: ['Host key verification failed'],
     pattern: /Host key verification failed/,
@@ -738,6 +770,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'ssh-connection-refused',
+    factKinds: { host: 'host', port: 'port' },
     title: 'Nothing listens on the SSH port',
     keywords: ['ssh: connect to host'],
     pattern: /ssh: connect to host (?<host>\S+) port (?<port>\d+): (?<reason>Connection refused|No route to host|Connection timed out)/,
@@ -766,6 +799,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'elrepo-kernel-package-missing',
+    factKinds: { pkg: 'packageName' },
     title: 'ELRepo kernel package not available',
     keywords: ['No package kernel-ml available', 'No package kernel-lt available'],
     pattern: /No package (?<pkg>kernel-(?:ml|lt)) available/,
@@ -781,6 +815,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'pip-no-matching-distribution',
+    factKinds: { image: 'imageRef' },
     title: 'pip cannot download a package (offline build)',
     keywords: ['No matching distribution found for'],
     pattern: /No matching distribution found for (?<pkg>\S+)/,
@@ -807,6 +842,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'input-device-not-tty',
+    factKinds: { container: 'containerName' },
     title: 'docker exec -it without a terminal',
     keywords: ['the input device is not a TTY'],
     pattern: /the input device is not a TTY/,
@@ -818,6 +854,7 @@ export const labRules: readonly DiagnosticRule[] = [
   },
   {
     id: 'no-available-ip-in-pool',
+    factKinds: { network: 'networkName' },
     title: 'The network has no free address left',
     keywords: ["no available IPv4 addresses on this network's address pools"],
     pattern: /no available IPv4 addresses on this network's address pools: (?<network>\S+)/,

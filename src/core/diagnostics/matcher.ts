@@ -1,4 +1,5 @@
-import { fillTemplate, groupsToFacts } from './fixTemplate';
+import { checkFact } from './factKinds';
+import { fillCommandTemplate, groupsToFacts } from './fixTemplate';
 import { anchorKeywords } from './keywordAnchors';
 import { diagnosticRules } from './rules';
 import type { DiagnosticRule, Facts, Finding } from './ruleTypes';
@@ -7,7 +8,10 @@ import type { DiagnosticRule, Facts, Finding } from './ruleTypes';
 export interface MatcherOptions {
   /** The rules to apply; all of {@link diagnosticRules} by default. */
   readonly rules?: readonly DiagnosticRule[];
-  /** Facts known to the caller (node, ownIp, peerIp, …); they fill fix placeholders the message does not. */
+  /**
+   * Facts known to the caller (node, ownIp, peerIp, …); they fill fix placeholders the message does not.
+   * The caller's `node` wins over a host name found in a journal prefix of the line.
+   */
   readonly context?: Facts;
   /** How many lines after a match may continue its message (rules with `continuation`); 4 by default. */
   readonly maxContinuationLines?: number;
@@ -94,6 +98,8 @@ const maxLineLength = 65536;
 interface MutableFinding {
   rule: DiagnosticRule;
   facts: Record<string, string>;
+  /** Host name of the line's journal prefix (a valid host name), used when the caller names no node. */
+  journalNode: string | undefined;
   line: number;
   endLine: number;
   lastLine: number;
@@ -205,12 +211,17 @@ export class DiagnosticMatcher {
   }
 
   private snapshot(r: MutableFinding): Finding {
-    const facts: Record<string, string> = { ...this.context, ...r.facts };
+    const node = this.context['node'] ?? r.journalNode;
+    const facts: Record<string, string> = { ...this.context, ...r.facts, ...(node === undefined ? {} : { node }) };
+    const kinds = r.rule.factKinds ?? {};
+    const fix = fillCommandTemplate(r.rule.fix, kinds, [r.facts, this.context], r.rule.defaults);
+    const commands = r.rule.fixCommands?.map((c) => fillCommandTemplate(c, kinds, [r.facts, this.context]));
+    const refused = [...new Set((commands ?? []).flatMap((c) => c.refused))];
     const finding: Finding = {
       ruleId: r.rule.id,
       title: r.rule.title,
       cause: r.rule.cause,
-      fix: fillTemplate(r.rule.fix, r.facts, this.context, r.rule.defaults),
+      fix: fix.text,
       severity: r.rule.severity,
       line: r.line,
       endLine: r.endLine,
@@ -222,7 +233,7 @@ export class DiagnosticMatcher {
       links: r.rule.links,
       destructive: r.rule.destructive === true,
       ...(r.rule.fixAction === undefined ? {} : { fixAction: r.rule.fixAction }),
-      ...(r.rule.fixCommands === undefined ? {} : { fixCommands: r.rule.fixCommands.map((c) => fillTemplate(c, r.facts, this.context)) }),
+      ...(commands === undefined ? {} : refused.length > 0 ? { fixRefused: refused.join('; ') } : { fixCommands: commands.map((c) => c.text) }),
     };
     return finding;
   }
@@ -291,19 +302,16 @@ export class DiagnosticMatcher {
 
   private record(rule: DiagnosticRule, match: RegExpExecArray, line: string, lineNo: number, text: string, end: number): void {
     const facts = groupsToFacts(match.groups);
-    if (facts['node'] === undefined) {
-      const j = journalPrefix.exec(line);
-      const node = j?.groups?.['node'];
-      if (node !== undefined) { facts['node'] = node; }
-    }
-    const key = `${rule.id}\u0000${JSON.stringify(Object.entries(facts).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
+    const journal = journalPrefix.exec(line)?.groups?.['node'];
+    const journalNode = journal !== undefined && checkFact('hostname', journal) ? journal : undefined;
+    const key = `${rule.id}\u0000${journalNode ?? ''}\u0000${JSON.stringify(Object.entries(facts).sort(([a], [b]) => (a < b ? -1 : 1)))}`;
     const existing = this.records.get(key);
     if (existing !== undefined) {
       existing.count++;
       existing.lastLine = lineNo;
       return;
     }
-    const rec: MutableFinding = { rule, facts, line: lineNo, endLine: lineNo, lastLine: lineNo, count: 1, text: line.slice(0, 500) };
+    const rec: MutableFinding = { rule, facts, journalNode, line: lineNo, endLine: lineNo, lastLine: lineNo, count: 1, text: line.slice(0, 500) };
     this.records.set(key, rec);
     this.order.push(rec);
     this.fresh.push(rec);

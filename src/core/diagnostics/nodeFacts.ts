@@ -1,4 +1,6 @@
+import { LabError } from '../errors';
 import type { RemoteShell } from '../remoteShell';
+import { displayText } from '../util/displayText';
 
 /** A firewall as seen on a node. */
 export interface FirewallFacts {
@@ -6,6 +8,11 @@ export interface FirewallFacts {
   readonly kind: 'firewalld' | 'iptables' | 'none' | 'unknown';
   /** Lab ports (`2379/tcp`, `4789/udp`, …) this firewall does not let in. */
   readonly blockedPorts: readonly string[];
+  /**
+   * iptables only: the `-A INPUT …` lines of `iptables -S INPUT`, as the node printed them (data, never
+   * code), that block one of `blockedPorts` (in order; a rule printed twice is listed twice).
+   */
+  readonly blockingRules?: readonly string[];
 }
 
 /** What the state checks need to know about one node. Every field but `name` may be unknown. */
@@ -109,6 +116,7 @@ export function parseFirewall(firewalldState: string, firewalldPorts: string, ip
   if (iptablesRules.trim() === '') { return { kind: firewalldState.trim() === '' ? 'unknown' : 'none', blockedPorts: [] }; }
   const blocked = new Set<string>();
   const accepted = new Set<string>();
+  const blockingRules: string[] = [];
   let policyDrop = false;
   let acceptAll = false;
   for (const line of iptablesRules.split('\n')) {
@@ -127,15 +135,19 @@ export function parseFirewall(firewalldState: string, firewalldPorts: string, ip
       const [a, b] = part.split(':');
       for (const pr of proto === undefined ? ['tcp', 'udp'] : [proto]) { ports.push(...expandPorts(`${a}${b === undefined ? '' : `-${b}`}/${pr}`)); }
     }
+    let blocks = false;
     for (const p of ports) {
-      if (accepted.has(p) || blocked.has(p)) { continue; }
-      (target === 'ACCEPT' ? accepted : blocked).add(p);
+      if (accepted.has(p)) { continue; }
+      if (target === 'ACCEPT') { if (!blocked.has(p)) { accepted.add(p); } continue; }
+      blocked.add(p);
+      blocks = true;
     }
+    if (blocks) { blockingRules.push(line); }
   }
   if (policyDrop && !acceptAll) {
     for (const p of labPorts) { if (!accepted.has(p)) { blocked.add(p); } }
   }
-  return { kind: 'iptables', blockedPorts: labPorts.filter((p) => blocked.has(p)) };
+  return { kind: 'iptables', blockedPorts: labPorts.filter((p) => blocked.has(p)), blockingRules };
 }
 
 function parseUnderlay(addr: string, link: string, address: string | undefined): { iface?: string; mtu?: number } {
@@ -204,13 +216,28 @@ export function parseNodeFacts(name: string, stdout: string, address?: string): 
   return facts;
 }
 
+// What sudo prints when it refuses: a wrong password, no password, no sudo rights, no terminal.
+const sudoRefusal = /^sudo: |Sorry, try again|incorrect password|is not in the sudoers|not allowed to (?:run|execute) sudo|a password is required|a terminal is required/m;
+
 /**
  * Gathers {@link NodeFacts} from a node with one remote command (run with sudo when the node is
- * configured for it, so iptables can be read).
+ * configured for it, so iptables can be read). A script that did not run (its first section is
+ * missing from the output) is an error, never a node without facts.
  * @param address the node's LAN address; it selects the underlay interface.
- * @throws LabError from the shell when the command cannot run (Unreachable, Timeout, Cancelled, …).
+ * @throws LabError `SudoFailed` when sudo refused (wrong password, no sudo rights), `CommandFailed`
+ *   when the script did not run for another reason, or the shell's errors (Unreachable, Timeout, Cancelled, …).
  */
 export async function gatherNodeFacts(shell: RemoteShell, address?: string, signal?: AbortSignal): Promise<NodeFacts> {
   const result = await shell.exec(nodeFactsScript, { sudo: true, timeoutMs: 20_000, ...(signal === undefined ? {} : { signal }) });
+  if (!result.stdout.includes(`${marker}docker`)) {
+    const said = displayText(result.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300));
+    const exit = result.code ?? result.signal ?? '?';
+    if (sudoRefusal.test(result.stderr)) {
+      throw new LabError('SudoFailed', `sudo on ${shell.node} refused to run the node checks (exit ${exit}${said === '' ? '' : `: ${said}`}), so nothing was checked there.`, {
+        node: shell.node, fix: 'Check the sudo password saved for this node (DOCKER_NET_LAB_SUDO_PASSWORD for the CLI) and that its user may run sudo.',
+      });
+    }
+    throw new LabError('CommandFailed', `The node checks did not run on ${shell.node} (exit ${exit}${said === '' ? '' : `: ${said}`}), so nothing was checked there.`, { node: shell.node });
+  }
   return parseNodeFacts(shell.node, result.stdout, address);
 }

@@ -1,6 +1,7 @@
 /**
  * Types shared by the diagnostics rule table, the matcher, the state checks and the linter.
  */
+import type { FactKind } from './factKinds';
 
 /** How bad a finding is. `info` marks expected or harmless messages (they still teach something). */
 export type Severity = 'error' | 'warning' | 'info';
@@ -33,6 +34,11 @@ export interface DiagnosticRule {
   readonly fix: string;
   /** Fact values used when neither the message nor the caller supplies them. */
   readonly defaults?: Facts;
+  /**
+   * The kind of every fact `fix` and `fixCommands` use (one entry per `{key}`, a unit test checks it):
+   * a captured value is only put into the fix, shell-quoted, when it is valid for its kind.
+   */
+  readonly factKinds?: Readonly<Record<string, FactKind>>;
   /** How bad it is. */
   readonly severity: Severity;
   /** The tutorial step it belongs to (free text ids such as `ch1-port-mapping`, `ch4-etcd-cluster`). */
@@ -84,6 +90,11 @@ export interface Finding {
   readonly fixAction?: string;
   /** The rule's machine-applicable fix commands with the facts filled, if any. */
   readonly fixCommands?: readonly string[];
+  /**
+   * Why the machine-applicable fix is not available although the rule has one: a fact it needs was
+   * refused (not valid for its kind). `fixCommands` is then absent.
+   */
+  readonly fixRefused?: string;
   /** True when the fix is destructive. */
   readonly destructive: boolean;
 }

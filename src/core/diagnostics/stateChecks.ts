@@ -1,7 +1,9 @@
 import { coerce, gte, lt } from 'semver';
 import { describeError, isLabError } from '../errors';
 import type { ShellProvider } from '../remoteShell';
-import { fillTemplate } from './fixTemplate';
+import type { FactKind } from './factKinds';
+import { fillCommandTemplate, fillTemplate } from './fixTemplate';
+import { iptablesDeleteCommand, parseIptablesRule } from './iptablesRule';
 import { gatherNodeFacts } from './nodeFacts';
 import type { NodeFacts } from './nodeFacts';
 import type { Facts, Finding, Severity } from './ruleTypes';
@@ -16,6 +18,8 @@ interface StateRule {
   readonly links: readonly string[];
   readonly fixAction?: string;
   readonly destructive?: boolean;
+  /** The kind of every fact `fix` uses (see {@link DiagnosticRule.factKinds}). */
+  readonly factKinds?: Readonly<Record<string, FactKind>>;
 }
 
 /** The rules behind the state checks (ids prefixed `state-`). */
@@ -26,6 +30,7 @@ export const stateRules = {
     cause: 'Docker 23.0 refuses to start with --cluster-store/--cluster-advertise, and 24.0 and later do not know the flags. This node runs {dockerVersion}, so the 2017 overlay path cannot work here.',
     fix: '# either run Docker 20.10.x for the 2017 path, or remove the cluster store options and use swarm mode:\nsudo systemctl restart docker\ndocker swarm init --advertise-addr {address}',
     severity: 'error', step: 'ch4-dockerd-cluster-store', links: ['https://docs.docker.com/engine/deprecated/'], fixAction: 'swarm.switchToSwarm', destructive: true,
+    factKinds: { address: 'ipAddress' },
   },
   etcdV2Missing: {
     id: 'state-etcd-v2-disabled',
@@ -47,12 +52,14 @@ export const stateRules = {
     cause: 'The legacy overlay gossips peers by hostname, so two nodes with one name collide (cloned VMs). The tutorial renames them first.',
     fix: 'sudo hostnamectl set-hostname {name}   # on {name}; a different name on each node\nsudo systemctl restart docker',
     severity: 'error', step: 'ch4-hostnames', links: ['https://github.com/moby/moby/issues/19301'], fixAction: 'ch4-hostnames', destructive: true,
+    factKinds: { name: 'hostname' },
   },
   firewallBlocks: {
     id: 'state-firewall-blocks-lab-ports',
     title: '{firewall} on {name} blocks {ports}',
     cause: 'The nodes must reach each other on etcd (2379 client, 2380 peer), the Docker API (2375), swarm (2377), gossip (7946 tcp/udp) and VXLAN (4789 udp). The tutorial stopped firewalld instead; opening the ports is kinder.',
-    fix: '{fixCommands}',
+    // the fix is built by checkFirewall from the parsed rules, not from a template
+    fix: '',
     severity: 'error', step: 'ch4-firewall', links: ['https://docs.docker.com/engine/swarm/swarm-tutorial/#open-protocols-and-ports-between-the-hosts'], fixAction: 'firewall.openLabPorts',
   },
   lowMtu: {
@@ -61,6 +68,7 @@ export const stateRules = {
     cause: 'VXLAN adds 50 bytes per frame. With an underlay MTU of {mtu}, the overlay must use {overlayMtu} or less, or large packets vanish (ping works, HTTP stalls).',
     fix: 'docker network create -d overlay --opt com.docker.network.driver.mtu={overlayMtu} {network}',
     severity: 'warning', step: 'ch4-create-overlay', links: ['https://github.com/moby/libnetwork/issues/2661'],
+    factKinds: { overlayMtu: 'number', network: 'networkName' },
   },
 } as const satisfies Record<string, StateRule>;
 
@@ -69,7 +77,7 @@ function finding(rule: StateRule, facts: Record<string, string>): Finding {
     ruleId: rule.id,
     title: fillTemplate(rule.title, facts),
     cause: fillTemplate(rule.cause, facts),
-    fix: fillTemplate(rule.fix, facts),
+    fix: fillCommandTemplate(rule.fix, rule.factKinds ?? {}, [facts]).text,
     severity: rule.severity,
     line: 0,
     endLine: 0,
@@ -141,24 +149,38 @@ export function checkHostnames(nodes: readonly NodeFacts[]): Finding[] {
   return out;
 }
 
-/** Firewall blocking lab ports. */
+/**
+ * Firewall blocking lab ports. The iptables fix deletes each blocking rule by its exact spec, parsed
+ * and checked in TypeScript ({@link parseIptablesRule}); a rule the parser refuses makes the fix not
+ * available (`fixRefused`). Nothing the node printed is ever run as shell code.
+ */
 export function checkFirewall(n: NodeFacts): Finding[] {
   const fw = n.firewall;
   if (fw === undefined || fw.blockedPorts.length === 0) { return []; }
   const ports = fw.blockedPorts.join(', ');
-  const fixCommands = fw.kind === 'firewalld'
-    ? `${fw.blockedPorts.map((p) => `sudo firewall-cmd --permanent --add-port=${p}`).join('\n')}\nsudo firewall-cmd --reload && sudo systemctl restart docker`
-    : fw.blockedPorts.map((p) => { const [num, proto] = p.split('/'); return `sudo iptables -I INPUT -p ${proto ?? 'tcp'} --dport ${num ?? ''} -j ACCEPT`; }).join('\n');
-  const applicable = fw.kind === 'firewalld'
-    ? fixCommands.split('\n')
-    : fw.blockedPorts.flatMap((p) => {
-      const [num = '', proto = 'tcp'] = p.split('/');
-      return [
-        `iptables -S INPUT | grep -E -- '^-A INPUT .*-p ${proto} .*--dports? ([0-9:,]*,)?${num}(,[0-9:,]*)? .*-j (DROP|REJECT)' | sed 's/^-A /-D /' | while read -r rule; do eval "iptables $rule" || exit 1; done`,
-        `iptables -S INPUT | grep -q '^-P INPUT ACCEPT' || iptables -I INPUT -p ${proto} --dport ${num} -j ACCEPT`,
-      ];
-    });
-  return [{ ...finding(stateRules.firewallBlocks, { ...baseFacts(n), firewall: fw.kind, ports, fixCommands }), fixCommands: applicable }];
+  // the ports come from labPorts (our own table), not from the node
+  const portParts = fw.blockedPorts.flatMap((p) => {
+    const m = /^([0-9]{1,5})\/(tcp|udp)$/.exec(p);
+    return m === null ? [] : [{ num: m[1] ?? '', proto: m[2] ?? 'tcp' }];
+  });
+  let commands: string[];
+  const refused: string[] = [];
+  if (fw.kind === 'firewalld') {
+    commands = [...portParts.map((p) => `firewall-cmd --permanent --add-port=${p.num}/${p.proto}`), 'firewall-cmd --reload && systemctl restart docker'];
+  } else {
+    commands = [];
+    for (const line of fw.blockingRules ?? []) {
+      const rule = parseIptablesRule(line);
+      if (rule.ok && rule.chain === 'INPUT') { commands.push(iptablesDeleteCommand(rule)); continue; }
+      refused.push(`the rule ${JSON.stringify(line.slice(0, 200))} on ${n.name} cannot be deleted by the fix (${rule.ok ? 'not in INPUT' : rule.reason}): remove it by hand with iptables -D INPUT <number> (see iptables -L INPUT --line-numbers)`);
+    }
+    for (const p of portParts) {
+      commands.push(`iptables -S INPUT | grep -q '^-P INPUT ACCEPT' || iptables -I INPUT -p ${p.proto} --dport ${p.num} -j ACCEPT`);
+    }
+  }
+  const fix = commands.join('\n');
+  const base = finding(stateRules.firewallBlocks, { ...baseFacts(n), firewall: fw.kind, ports });
+  return [{ ...base, fix, ...(refused.length > 0 ? { fixRefused: refused.join('; ') } : { fixCommands: commands }) }];
 }
 
 /** Underlay MTU below 1500. */

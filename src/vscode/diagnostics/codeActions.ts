@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { displayText } from '../../core/util/displayText';
 import { diagnosticsCommandIds } from './diagnosticsCommandIds';
 import type { DiagnosticStore, StoredFinding } from './diagnosticStore';
 
@@ -52,7 +53,7 @@ export class DiagnosticsCodeActions implements vscode.CodeActionProvider {
         actions.push(a);
       }
       if (s.kind === 'runtime') {
-        const apply = new vscode.CodeAction(`Apply fix: ${s.finding.title}`, vscode.CodeActionKind.QuickFix);
+        const apply = new vscode.CodeAction(`Apply fix: ${displayText(s.finding.title)}`, vscode.CodeActionKind.QuickFix);
         apply.diagnostics = [s.diagnostic];
         apply.command = { command: diagnosticsCommandIds.diagnosticsApplyFix, title: 'Apply fix', arguments: [ref] };
         actions.push(apply);
@@ -76,11 +77,16 @@ export class DiagnosticsHover implements vscode.HoverProvider {
     const md = new vscode.MarkdownString();
     for (const s of found) {
       if (s.kind === 'runtime') {
-        md.appendMarkdown(`**${s.finding.title}**\n\n${s.finding.cause}\n\n`);
-        md.appendCodeblock(s.finding.fix, 'sh');
+        // text, not Markdown: titles and causes may hold facts from the node or the log
+        md.appendText(displayText(s.finding.title));
+        md.appendMarkdown('\n\n');
+        md.appendText(displayText(s.finding.cause));
+        md.appendMarkdown('\n\n');
+        md.appendCodeblock(displayText(s.finding.fix, { multiline: true }), 'sh');
+        if (s.finding.fixRefused !== undefined) { md.appendText(`Fix not available: ${displayText(s.finding.fixRefused)}`); md.appendMarkdown('\n\n'); }
       } else {
         // Lint messages are written as Markdown (inline code in backticks).
-        md.appendMarkdown(`**${s.finding.ruleId}**\n\n${s.finding.message}\n\n`);
+        md.appendMarkdown(`**${s.finding.ruleId}**\n\n${displayText(s.finding.message)}\n\n`);
       }
     }
     return new vscode.Hover(md, found[0]?.diagnostic.range);

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { displayText } from '../../core/util/displayText';
 import type { LintFinding } from '../../core/diagnostics/commandLinter';
 import type { Finding } from '../../core/diagnostics/ruleTypes';
 
@@ -19,7 +20,7 @@ function toSeverity(s: 'error' | 'warning' | 'info'): vscode.DiagnosticSeverity 
 /** Converts a lint finding (1-based lines/columns) to a diagnostic. */
 export function lintDiagnostic(f: LintFinding): vscode.Diagnostic {
   const range = new vscode.Range(f.line - 1, f.column - 1, f.endLine - 1, f.endColumn - 1);
-  const d = new vscode.Diagnostic(range, f.message, toSeverity(f.severity));
+  const d = new vscode.Diagnostic(range, displayText(f.message), toSeverity(f.severity));
   d.source = diagnosticSource;
   d.code = f.ruleId;
   return d;
@@ -31,7 +32,7 @@ export function runtimeDiagnostic(f: Finding, doc: vscode.TextDocument, lineOffs
   const last = Math.min(doc.lineCount - 1, lineOffset + Math.max(f.endLine, 1) - 1);
   const range = new vscode.Range(first, 0, last, doc.lineAt(last).text.length);
   const times = f.count > 1 ? ` (${f.count}×, last on line ${lineOffset + f.lastLine})` : '';
-  const d = new vscode.Diagnostic(range, `${f.title}${times}`, toSeverity(f.severity));
+  const d = new vscode.Diagnostic(range, displayText(`${f.title}${times}`), toSeverity(f.severity));
   d.source = diagnosticSource;
   d.code = f.ruleId;
   return d;

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { ruleById } from '../../core/diagnostics/rules';
+import { displayText } from '../../core/util/displayText';
 import type { StoredFinding } from './diagnosticStore';
 
 /** URI scheme of the read-only "Explain" documents. */
@@ -10,32 +11,33 @@ export function explainMarkdown(s: StoredFinding): string {
   if (s.kind === 'runtime') {
     const f = s.finding;
     const lines = [
-      `# ${f.title}`,
+      `# ${displayText(f.title)}`,
       '',
       `Rule \`${f.ruleId}\` · ${f.severity} · tutorial step \`${f.step}\`${f.count > 1 ? ` · seen ${f.count} times (lines ${f.line}–${f.lastLine})` : ''}`,
       '',
       '## What was seen',
       '',
       '```text',
-      f.text,
+      displayText(f.text).replace(/`/g, '\\x60'),
       '```',
       '',
       '## Why',
       '',
-      f.cause,
+      displayText(f.cause),
       '',
       '## Fix',
       '',
       '```sh',
-      f.fix,
+      displayText(f.fix, { multiline: true }),
       '```',
+      ...(f.fixRefused === undefined ? [] : ['', `Fix not available: ${displayText(f.fixRefused)}`]),
     ];
     if (f.links.length > 0) { lines.push('', '## More', '', ...f.links.map((l) => `- <${l}>`)); }
     return `${lines.join('\n')}\n`;
   }
   const f = s.finding;
   const rule = f.relatedRuleId === undefined ? undefined : ruleById(f.relatedRuleId);
-  const lines = [`# ${f.ruleId}`, '', `${f.severity} at line ${f.line}, column ${f.column}`, '', '## Why', '', f.message];
+  const lines = [`# ${f.ruleId}`, '', `${f.severity} at line ${f.line}, column ${f.column}`, '', '## Why', '', displayText(f.message)];
   if (f.quickFix !== undefined) { lines.push('', '## Fix', '', `Quick fix available: ${f.quickFix.title}.`); }
   if (rule !== undefined) {
     lines.push('', `## When it runs anyway: ${rule.title}`, '', rule.cause, '', '```sh', rule.fix, '```');

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { displayText } from '../../core/util/displayText';
 
 /** What "Apply fix" hands to a {@link FixRunner}: the diagnosed problem and its fix, facts filled. */
 export interface FixRequest {
@@ -14,6 +15,8 @@ export interface FixRequest {
   readonly fixAction?: string;
   /** Machine-applicable fix commands (facts filled), when the rule has them. */
   readonly fixCommands?: readonly string[];
+  /** Why the machine-applicable fix is not available (a fact was refused), when so. */
+  readonly fixRefused?: string;
   /** The guided-lab step the finding belongs to (verified again after the fix). */
   readonly step?: string;
   /** True when the fix removes or restarts something. */
@@ -37,9 +40,9 @@ export interface FixRunner {
   run(request: FixRequest, token: vscode.CancellationToken): Promise<FixRunResult>;
 }
 
-/** The command lines of a fix text (comments and blank lines dropped). */
+/** The command lines of a fix text (comments and blank lines dropped), escaped for display. */
 export function fixCommandLines(fix: string): string[] {
-  return fix.split('\n').map((l) => l.replace(/(^|\s)#.*$/, '').trimEnd()).filter((l) => l.trim() !== '');
+  return fix.split('\n').map((l) => displayText(l).replace(/(^|\s)#.*$/, '').trimEnd()).filter((l) => l.trim() !== '');
 }
 
 /** Default runner: copies the fix commands to the clipboard and says so. */
@@ -47,8 +50,9 @@ export const clipboardFixRunner: FixRunner = {
   async run(request) {
     const lines = fixCommandLines(request.fix);
     await vscode.env.clipboard.writeText(`${lines.join('\n')}\n`);
-    const where = request.node === undefined ? 'the node' : request.node;
-    return { outcome: 'copied', message: `Fix for "${request.title}" copied to the clipboard (${lines.length} command line(s)): paste it into a terminal on ${where}.` };
+    const where = request.node === undefined ? 'the node' : displayText(request.node);
+    const refused = request.fixRefused === undefined ? '' : ` It is not applied for you: ${displayText(request.fixRefused)}.`;
+    return { outcome: 'copied', message: `Fix for "${displayText(request.title)}" copied to the clipboard (${lines.length} command line(s)): paste it into a terminal on ${where}.${refused}` };
   },
 };
 

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { fixPlan } from '../../core/diagnostics/fixPlan';
 import { describeError } from '../../core/errors';
+import { displayText } from '../../core/util/displayText';
 import type { ShellProvider } from '../../core/remoteShell';
 import type { FixRequest, FixRunner, FixRunResult } from './fixRunner';
 import { clipboardFixRunner } from './fixRunner';
@@ -32,15 +33,16 @@ export function createNodeFixRunner(deps: NodeFixRunnerDeps): FixRunner {
   return {
     async run(request: FixRequest, token: vscode.CancellationToken): Promise<FixRunResult> {
       const stepIds = deps.stepIds();
-      const plan = fixPlan({ destructive: request.destructive, ...(request.fixCommands === undefined ? {} : { fixCommands: request.fixCommands }), ...(request.fixAction === undefined ? {} : { fixAction: request.fixAction }) }, stepIds);
+      const plan = fixPlan({ destructive: request.destructive, ...(request.fixCommands === undefined ? {} : { fixCommands: request.fixCommands }), ...(request.fixAction === undefined ? {} : { fixAction: request.fixAction }), ...(request.fixRefused === undefined ? {} : { fixRefused: request.fixRefused }) }, stepIds);
       if (plan.kind === 'none') { return clipboardFixRunner.run(request, token); }
       if (plan.kind === 'step') {
         const state = await deps.runStep(plan.stepId, 'run');
         if (state === undefined) { return { outcome: 'cancelled', message: `Step ${plan.stepId} did not run.` }; }
         return doneStates.has(state)
-          ? { outcome: 'ran', message: `Fixed "${request.title}": step ${plan.stepId} ran and passed.` }
+          ? { outcome: 'ran', message: `Fixed "${displayText(request.title)}": step ${plan.stepId} ran and passed.` }
           : { outcome: 'failed', message: `Step ${plan.stepId} ran but ended ${state}: see its output.` };
       }
+      const title = displayText(request.title);
       const shells = await deps.shells();
       const names = shells.nodeNames();
       const node = request.node !== undefined && names.includes(request.node) ? request.node : await pickNode(names);
@@ -51,19 +53,19 @@ export function createNodeFixRunner(deps: NodeFixRunnerDeps): FixRunner {
         const shell = await shells.shell(node, ac.signal);
         for (const command of plan.commands) {
           deps.log?.(`fix ${request.ruleId} on ${node}: ${command}`);
-          const r = await shell.exec(command, { signal: ac.signal, timeoutMs: 120_000 });
+          const r = await shell.exec(command, { sudo: true, signal: ac.signal, timeoutMs: 120_000 });
           if (r.code !== 0) {
-            const why = (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ');
+            const why = displayText((r.stderr || r.stdout).trim().split('\n').slice(-2).join(' '));
             return { outcome: 'failed', message: `The fix failed on ${node} (exit ${r.code ?? r.signal ?? '?'}) at: ${command}${why === '' ? '' : ` — ${why}`}` };
           }
         }
       } catch (e) {
         if (token.isCancellationRequested) { return { outcome: 'cancelled', message: 'Cancelled.' }; }
-        return { outcome: 'failed', message: `The fix could not run on ${node}: ${describeError(e)}` };
+        return { outcome: 'failed', message: `The fix could not run on ${node}: ${displayText(describeError(e))}` };
       } finally {
         sub.dispose();
       }
-      const ran = `Fix for "${request.title}" ran on ${node} (${plan.commands.length} command(s))`;
+      const ran = `Fix for "${title}" ran on ${node} (${plan.commands.length} command(s))`;
       if (request.step === undefined || !stepIds.has(request.step)) { return { outcome: 'ran', message: `${ran}.` }; }
       const state = await deps.runStep(request.step, 'verify');
       return state !== undefined && doneStates.has(state)

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Finding } from '../../core/diagnostics/ruleTypes';
 import { LabError } from '../../core/errors';
+import { displayText } from '../../core/util/displayText';
 import { registerCommand } from '../commands/registry';
 import { DiagnosticsCodeActions, DiagnosticsHover, resolveRef } from './codeActions';
 import { diagnosticsCommandIds } from './diagnosticsCommandIds';
@@ -59,15 +60,16 @@ export function registerDiagnostics(context: vscode.ExtensionContext, log: vscod
       throw new LabError('NotSupported', 'This workspace is not trusted: no fix is applied on the nodes. Use "Manage Workspace Trust" to trust it.');
     }
     const node = f.facts['node'];
-    if (f.destructive) {
-      const preview = (f.fixCommands ?? fixCommandLines(f.fix)).slice(0, 6).join('\n');
-      const choice = await vscode.window.showWarningMessage(`Apply the fix for "${f.title}"${node === undefined ? '' : ` on ${node}`}? It removes or restarts something:\n\n${preview}`, { modal: true }, 'Apply');
+    if (f.destructive && f.fixRefused === undefined) {
+      // fix commands hold no control character (fixPlan refuses them), so the preview is what runs
+      const preview = (f.fixCommands ?? fixCommandLines(f.fix)).slice(0, 6).map((l) => displayText(l)).join('\n');
+      const choice = await vscode.window.showWarningMessage(`Apply the fix for "${displayText(f.title)}"${node === undefined ? '' : ` on ${displayText(node)}`}? It removes or restarts something:\n\n${preview}`, { modal: true }, 'Apply');
       if (choice !== 'Apply') { return undefined; }
     }
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Applying fix: ${f.title}`, cancellable: true }, (_p, token) =>
-      getFixRunner().run({ ruleId: f.ruleId, title: f.title, fix: f.fix, destructive: f.destructive, step: f.step, ...(node === undefined ? {} : { node }), ...(f.fixAction === undefined ? {} : { fixAction: f.fixAction }), ...(f.fixCommands === undefined ? {} : { fixCommands: f.fixCommands }) }, token));
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Applying fix: ${displayText(f.title)}`, cancellable: true }, (_p, token) =>
+      getFixRunner().run({ ruleId: f.ruleId, title: f.title, fix: f.fix, destructive: f.destructive, step: f.step, ...(node === undefined ? {} : { node }), ...(f.fixAction === undefined ? {} : { fixAction: f.fixAction }), ...(f.fixCommands === undefined ? {} : { fixCommands: f.fixCommands }), ...(f.fixRefused === undefined ? {} : { fixRefused: f.fixRefused }) }, token));
     log.info(`applyFix ${f.ruleId}: ${result.outcome}`);
-    if (result.outcome !== 'cancelled') { void vscode.window.showInformationMessage(result.message); }
+    if (result.outcome !== 'cancelled') { void vscode.window.showInformationMessage(displayText(result.message)); }
     return result;
   });
 }
