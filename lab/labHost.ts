@@ -87,6 +87,8 @@ export function isMountPoint(dir: string): boolean {
 export const labPackages: readonly string[] = [
   'docker.io', 'etcd-server', 'etcd-client', 'openssh-server', 'openssh-client', 'busybox-static', 'debootstrap',
   'iproute2', 'curl', 'iptables', 'util-linux', 'tar', 'debian-archive-keyring',
+  // sudo: the lab tests log in as a non-root user with a real sudo (legacy nodes use this machine's /usr)
+  'sudo',
 ];
 
 /** Which of `pkgs` dpkg does not list as installed. */
