@@ -27,7 +27,7 @@ const [node1] = nodeNames;
 function diagnoseState(sudoPassword: string): Cmd {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'docker-net-lab.js'), 'diagnose', '--state', '--nodes', nodesFile], {
-    encoding: 'utf8', timeout: 120_000, env: { ...process.env, DOCKER_NET_LAB_SUDO_PASSWORD: sudoPassword, DOCKER_NET_LAB_PROGRESS: path.join(work, 'progress.json') },
+    encoding: 'utf8', timeout: 120_000, env: { ...process.env, DOCKER_NET_LAB_SUDO_PASSWORD: sudoPassword, DOCKER_NET_LAB_SECRETS_FOR: node1, DOCKER_NET_LAB_PROGRESS: path.join(work, 'progress.json') },
   });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr, ms: Date.now() - t0 };
 }

@@ -37,7 +37,9 @@ export async function applyFindings(findings: readonly Finding[], io: CliIo, opt
       const plan = fixPlan(f, stepIds);
       const node = opts.node ?? f.facts['node'];
       const id = displayText(f.ruleId);
-      const key = `${f.ruleId} ${node ?? ''} ${plan.kind === 'commands' ? plan.commands.join('\n') : ''}`;
+      // the same fix once; every refusal is reported (two hostile lines of one rule are two refusals)
+      const what = plan.kind === 'commands' ? plan.commands.join('\n') : plan.kind === 'step' ? plan.stepId : plan.reason;
+      const key = `${f.ruleId} ${node ?? ''} ${plan.kind} ${what}`;
       if (seen.has(key)) { continue; }
       seen.add(key);
       if (plan.kind === 'none') { io.out(`[${id}] not applied: ${displayText(plan.reason)}\n`); continue; }

@@ -63,7 +63,8 @@ export function envSecretProvider(env: NodeJS.ProcessEnv): SecretProvider {
       }
       const address = targetAddress(req);
       if (!allowed.some((a) => ('name' in a ? a.name === req.node : a.address === address))) {
-        return Promise.reject(new LabError(code,
+        // a refusal, not a cancel: its sentence must reach the user
+        return Promise.reject(new LabError(req.kind === 'sudo' ? 'SudoFailed' : 'AuthFailed',
           `${variable} is set, but ${req.node} (${address}) is not named in ${secretsForVariable}: the CLI gives environment secrets only to the nodes named there.`,
           { node: req.node, fix: `If ${address} is meant to get the ${what}, set ${secretsForVariable}=${address} (comma-separated node names or user@host[:port]).` }));
       }
