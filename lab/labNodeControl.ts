@@ -5,7 +5,7 @@ import type { LabMode, LabNode, LabPaths, NodePaths } from './labLayout';
 import { dockerTcpPort, etcdClientPort, nodePaths } from './labLayout';
 import { etcdArgs, hostsFile, labDockerdScript, resolvConf, sshdConfig } from './labConfig';
 import {
-  isLabProcess, nodeHttp, processTable, readPidRecord, run, runOk, signal, spawnDetached, tcpBanner, terminate, terminateRecorded, waitFor, withDescendants, writePidRecord,
+  isLabProcess, nodeHttp, processArgv, processTable, readPidRecord, run, runOk, signal, spawnDetached, tcpBanner, terminate, terminateRecorded, waitFor, withDescendants, writePidRecord,
 } from './labProc';
 import { netnsPids } from './labHost';
 
@@ -219,6 +219,22 @@ export interface StopReport {
 }
 
 /**
+ * A dockerd of this node that no pidfile names any more and that is outside the node's namespace (seen
+ * after a rehearsal: a cluster-mode dockerd left in a namespace that was deleted, holding the node's volume
+ * database so that every later start timed out). It is told apart by its own argv: `--pidfile` with this
+ * node's pidfile path, which only the lab's lab-dockerd passes. Returns it and its children, children first.
+ */
+function orphanDockerds(np: NodePaths, table: Map<number, number>): number[] {
+  const roots = [...table.keys()].filter((pid) => {
+    const argv = processArgv(pid);
+    if (argv === undefined || path.basename(argv[0] ?? '') !== 'dockerd') { return false; }
+    const i = argv.indexOf('--pidfile');
+    return (i >= 0 && argv[i + 1] === np.dockerdPid) || argv.includes(`--pidfile=${np.dockerdPid}`);
+  });
+  return roots.length === 0 ? [] : withDescendants(roots, table).filter((p) => p !== process.pid);
+}
+
+/**
  * Stops everything of a node by pid: containers (SIGKILL), dockerd, etcd, sshd, the anchor, then any process
  * left in its network namespace (and their children) and in its container cgroups. Never throws.
  */
@@ -245,6 +261,11 @@ export async function stopNode(node: LabNode, paths: LabPaths): Promise<StopRepo
     await terminate(all, 3000);
   }
   leftovers += await cleanNodeCgroups(node);
+  const orphans = orphanDockerds(np, processTable());
+  if (orphans.length > 0) {
+    leftovers += orphans.length;
+    await terminate(orphans, 20_000);
+  }
   for (const f of [np.dockerdPid, np.etcdPid, np.sshdPid, np.anchorPid]) { fs.rmSync(f, { force: true }); }
   return { node: node.name, stopped, leftovers };
 }
