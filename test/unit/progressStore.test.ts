@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { isLabError } from '../../src/core/errors';
 import { ProgressStore } from '../../src/core/lab/progressStore';
+import { firstBridgeIp } from './fixtures/bridgeAddresses.fixture';
 
 const key = 'docker-networking 10.99.0.11,10.99.0.12';
 const writer = path.join(__dirname, 'progressWriter.js');
@@ -63,12 +64,12 @@ describe('progress store: the write path', () => {
     const vscodeStore = new ProgressStore(file, key);
     const cliStore = new ProgressStore(file, key);
     cliStore.recordStep('ch1-run-web', record(1));
-    cliStore.setCapture('webIp', '172.17.0.2');
+    cliStore.setCapture('webIp', firstBridgeIp);
     vscodeStore.recordStep('ch1-publish-port', record(2));
     vscodeStore.setOverlayPath('swarm');
     const fresh = new ProgressStore(file, key);
     assert.deepEqual(Object.keys(fresh.progress.steps).sort(), ['ch1-publish-port', 'ch1-run-web']);
-    assert.equal(fresh.progress.captures['webIp'], '172.17.0.2');
+    assert.equal(fresh.progress.captures['webIp'], firstBridgeIp);
     assert.equal(fresh.progress.overlayPath, 'swarm');
     assert.equal(vscodeStore.step('ch1-run-web')?.durationMs, 1, 'reads see the other writer\'s record');
     cliStore.forgetStep('ch1-run-web');
