@@ -25,6 +25,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const artifacts = path.join(root, 'artifacts');
 const LAB = '/var/lib/docker-net-lab';
 const STEP = 'ch1-run-web';
+/** A step run with node1's dockerd paused, then cancelled from its progress notification. */
+const CANCEL_STEP = 'ch1-curl-container-ip';
 const START_TIMEOUT_MS = 12 * 60_000; // cold install (~2 min here) + build + lab check + package
 const UI_TIMEOUT_MS = 4 * 60_000;
 
@@ -92,6 +94,26 @@ async function check(name, fn) {
 }
 
 /** The lab node's ssh (the lab's key and pinned known_hosts). */
+/** The pid of a lab node's dockerd from its pidfile, checked to be a dockerd in that node's namespace. */
+function labDockerdPid(node) {
+  const pid = Number(fs.readFileSync(path.join(LAB, 'nodes', node, 'run', 'dockerd.pid'), 'utf8').trim().split(/\s+/)[0]);
+  const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  const ns = fs.statSync(`/proc/${pid}/ns/net`).ino;
+  if (comm !== 'dockerd' || ns !== fs.statSync(path.join('/run/netns', node)).ino) throw new Error(`pid ${pid} is not ${node}'s dockerd`);
+  return pid;
+}
+
+/** The record of one step in a parsed progress file (whatever nesting the file uses), or undefined. */
+function findRecord(value, id) {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (!Array.isArray(value) && Object.prototype.hasOwnProperty.call(value, id)) return value[id];
+  for (const v of Object.values(value)) {
+    const r = findRecord(v, id);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
 function sshLab(host, script) {
   return execFileSync('ssh', ['-F', '/dev/null', '-i', path.join(LAB, 'ssh', 'id_ed25519'), '-o', 'IdentitiesOnly=yes',
     '-o', `UserKnownHostsFile=${path.join(LAB, 'ssh', 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
@@ -209,11 +231,59 @@ try {
     const confirm = page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Run Step' });
     await confirm.click({ timeout: 3000 }).catch(() => {});
     await page.locator(`.getting-started-step[data-step-id$="#${STEP}"][aria-checked="true"]`).waitFor();
+    // a tick left from an earlier run would show at once: the record must be this run's
+    for (const end = Date.now() + 10_000; ;) {
+      const at = Date.parse(findRecord(JSON.parse(fs.readFileSync(path.join(LAB, 'progress.json'), 'utf8')), STEP)?.at ?? '');
+      if (at >= run0 - 1000) break;
+      if (Date.now() > end) throw new Error(`${STEP} is ticked but progress.json has no record of this run (last: ${Number.isNaN(at) ? 'none' : new Date(at).toISOString()})`);
+      await page.waitForTimeout(200);
+    }
     timings.stepRun = Date.now() - run0;
     await page.mouse.move(5, 890);
     fs.mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: path.join(artifacts, 'fresh-start.png') });
     log('  screenshot artifacts/fresh-start.png');
+  });
+
+  await check(`Cancel in the progress notification of a hanging ${CANCEL_STEP} stops it; ${STEP} keeps its tick and its record`, async () => {
+    // node1's dockerd is paused (SIGSTOP, by its pidfile, checked to be the lab's) so the step's docker
+    // command hangs until the learner cancels; it is resumed in every case below
+    const dockerd = labDockerdPid('docker-node1');
+    const progressFile = path.join(LAB, 'progress.json');
+    const before = JSON.parse(fs.readFileSync(progressFile, 'utf8'));
+    const card = page.locator(`.getting-started-step[data-step-id$="#${CANCEL_STEP}"]`);
+    await card.click();
+    const tickedBefore = await card.getAttribute('aria-checked');
+    process.kill(dockerd, 'SIGSTOP');
+    try {
+      await card.locator('a.monaco-button', { hasText: 'Run this step' }).click();
+      const confirm = page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Run Step' });
+      await confirm.click({ timeout: 3000 }).catch(() => {});
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /Running "/ }).first();
+      await toast.waitFor();
+      await page.waitForTimeout(1500); // the step is inside its first docker command by now
+      await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+      // VS Code hides the notification at once; the step itself must stop while dockerd is still paused:
+      // its transcript in the Output panel ends with the cancellation line
+      await page.locator('.part.panel .view-lines', { hasText: '— cancelled —' }).first().waitFor({ timeout: 15_000 })
+        .catch(() => { throw new Error(`${CANCEL_STEP} did not stop when Cancel was clicked (no "— cancelled —" in its output)`); });
+    } finally {
+      process.kill(dockerd, 'SIGCONT');
+    }
+    await page.waitForTimeout(5000); // a run that went on would record its result by now
+    const tickedAfter = await card.getAttribute('aria-checked');
+    if (tickedAfter !== tickedBefore) throw new Error(`${CANCEL_STEP}: its tick went from ${tickedBefore} to ${tickedAfter} when its run was cancelled`);
+    await page.locator(`.getting-started-step[data-step-id$="#${STEP}"][aria-checked="true"]`).waitFor({ timeout: 5000 })
+      .catch(() => { throw new Error(`${STEP} lost its tick when ${CANCEL_STEP} was cancelled`); });
+    // the cancelled run leaves both records exactly as they were (the file also still parses)
+    const after = JSON.parse(fs.readFileSync(progressFile, 'utf8'));
+    for (const id of [STEP, CANCEL_STEP]) {
+      const was = JSON.stringify(findRecord(before, id) ?? null);
+      const is = JSON.stringify(findRecord(after, id) ?? null);
+      if (was !== is) throw new Error(`progress.json: the record of ${id} changed from ${was} to ${is}`);
+    }
+    if (findRecord(after, STEP) === undefined) throw new Error(`progress.json has no record of ${STEP}`);
+    log(`  cancelled ${CANCEL_STEP}; ${STEP} still ticked and recorded`);
   });
 } catch (e) {
   if (!(e instanceof Error && counted.has(e))) {
