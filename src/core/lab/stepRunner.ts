@@ -12,7 +12,7 @@ import type {
 } from './labDefinition';
 import { allSteps, findStep, isBuiltin, isSecretCapture, secretCaptureNames } from './labDefinition';
 import type { NodeFacts } from './labFacts';
-import { etcdApiOf, gatherNodeFacts } from './labFacts';
+import { etcdApiOf, gatherNodeFacts, inDockerMajorRange } from './labFacts';
 import type { OverlayPathDecision } from './overlayPathDecision';
 import { decideOverlayPath } from './overlayPathDecision';
 import { kernelAtLeast, kernelPlan } from './kernelPlan';
@@ -147,6 +147,7 @@ export function conditionHolds(c: Condition | undefined, facts: NodeFacts, overl
   if (c.firewall !== undefined && !c.firewall.includes(facts.firewall)) { return false; }
   if (c.etcdApi !== undefined && c.etcdApi !== etcdApiOf(facts.etcdVersion)) { return false; }
   if (c.etcdInstalled !== undefined && c.etcdInstalled !== (facts.etcdVersion !== '')) { return false; }
+  if (c.dockerMajor !== undefined && !inDockerMajorRange(c.dockerMajor, facts.dockerVersion)) { return false; }
   return true;
 }
 
