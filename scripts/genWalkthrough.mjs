@@ -98,6 +98,13 @@ export function renderForReader(template, images) {
   });
 }
 
+/** `Docker 29 or later` / `Docker 28 or older` / `Docker 23 to 28` (and in Chinese). */
+function dockerRange({ min, max }, zh) {
+  if (min !== undefined && max !== undefined) return zh ? `Docker ${min} 至 ${max}` : `Docker ${min} to ${max}`;
+  if (min !== undefined) return zh ? `Docker ${min} 及更新版本` : `Docker ${min} or later`;
+  return zh ? `Docker ${max} 及更早版本` : `Docker ${max} or older`;
+}
+
 function describeCondition(when, lang) {
   if (!when) return '';
   const zh = lang === 'zh-cn';
@@ -108,6 +115,7 @@ function describeCondition(when, lang) {
   if (when.firewall) parts.push(zh ? `防火墙：${when.firewall.join('/')}` : `firewall: ${when.firewall.join('/')}`);
   if (when.etcdApi) parts.push(zh ? `etcd ${when.etcdApi} API` : `etcd ${when.etcdApi} API`);
   if (when.etcdInstalled !== undefined) parts.push(zh ? (when.etcdInstalled ? '已安装 etcd' : '未安装 etcd') : (when.etcdInstalled ? 'etcd installed' : 'etcd not installed'));
+  if (when.dockerMajor) parts.push(dockerRange(when.dockerMajor, zh));
   return parts.join(', ');
 }
 

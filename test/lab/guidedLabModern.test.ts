@@ -13,7 +13,7 @@ import { checkAppAcrossNodes, currentProfile, holdLabLock, lab, labUnavailable, 
 // them at the end (the other lab tests expect legacy + cluster), and resets the guided lab before leaving.
 
 interface StepJson { stepId: string; status: string; message: string; alreadyInPlace?: boolean }
-interface RunJson { ok: boolean; results: StepJson[] }
+interface RunJson { ok: boolean; overlayPath?: { path: string; reason: string }; results: StepJson[] }
 interface StatusJson { up: boolean; profile?: string; nodes: { mode: string; dockerd: { version?: string } }[] }
 
 const progressDir = fs.mkdtempSync(path.join(os.tmpdir(), 'guided-lab-modern-'));
@@ -91,7 +91,7 @@ describe('guided lab on Docker 26 nodes (modern and mixed profiles)', { skip, ti
     assert.notEqual(all.code, 0, 'run --all --path cluster-store must not succeed on Docker 26');
     assert.match(all.err, /cluster-store path needs Docker 22 or older on every node, but docker-node1 runs Docker 26\./);
     assert.match(all.err, /--path swarm/);
-    const one = cli('refused', 'run', 'ch4-dockerd-cluster-store', '--yes', '--json');
+    const one = cli('refused', 'run', 'ch4-dockerd-cluster-store', '--path', 'cluster-store', '--yes', '--json');
     assert.notEqual(one.code, 0);
     assert.equal(one.json?.results[0]?.status, 'failed');
     assert.match(one.json?.results[0]?.message ?? '', /no --cluster-store/);
@@ -100,11 +100,19 @@ describe('guided lab on Docker 26 nodes (modern and mixed profiles)', { skip, ti
     assert.match(flags.out, /^0$/m, 'no step ran');
   });
 
-  it('run --all passes; the overlay chapters take the swarm path by themselves', { timeout: 900_000 }, () => {
+  it('run --all passes; the overlay chapters take the swarm path by themselves, saying why, over a saved cluster-store choice', { timeout: 900_000 }, () => {
+    // the learner chose the cluster store while these nodes ran Docker 20.10 (same hosts, so the same progress)
+    const file = path.join(progressDir, 'main.json');
+    const saved = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) as { labs: Record<string, Record<string, unknown>> } : { labs: {} as Record<string, Record<string, unknown>> };
+    const key = `docker-networking ${nodeIps.join(',')}`;
+    saved.labs[key] = { steps: {}, captures: {}, ...saved.labs[key], overlayPath: 'cluster-store' };
+    fs.writeFileSync(file, JSON.stringify({ version: 1, ...saved }));
     const r = cli('main', 'run', '--all', '--yes', '--json');
     timings['runAll'] = r.ms;
     assert.equal(r.code, 0, describeRun(r));
     assert.ok(r.json?.ok === true);
+    assert.equal(r.json.overlayPath?.path, 'swarm');
+    assert.match(r.json.overlayPath?.reason ?? '', /^Docker 26\.1 on docker-node1 and docker-node2 has no --cluster-store \(removed in Docker 23\): taking the swarm path/);
     const byId = new Map(r.json.results.map((x) => [x.stepId, x.status]));
     assert.equal(byId.size, 26);
     for (const id of ['ch4-etcd-cluster', 'ch4-dockerd-cluster-store', 'ch4-create-overlay', 'ch4-duplicate-name']) { assert.equal(byId.get(id), 'skipped', id); }

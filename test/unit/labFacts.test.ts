@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { isLabError } from '../../src/core/errors';
 import { etcdApiOf, majorVersion, parseFacts } from '../../src/core/lab/labFacts';
-import { overlayPathForDocker } from '../../src/core/lab/stepRunner';
+import { decideOverlayPath } from '../../src/core/lab/overlayPathDecision';
 import { bridgeGateway } from './fixtures/bridgeAddresses.fixture';
 
 describe('lab node facts', () => {
@@ -29,9 +29,10 @@ describe('lab node facts', () => {
     assert.equal(etcdApiOf('3.4.23'), 'v2');
     assert.equal(etcdApiOf('3.5.16'), 'v2');
     assert.equal(etcdApiOf('3.6.0'), 'v3');
-    assert.equal(overlayPathForDocker('20.10.24', 22), 'cluster-store');
-    assert.equal(overlayPathForDocker('22.06.0', 22), 'cluster-store');
-    assert.equal(overlayPathForDocker('23.0.0', 22), 'swarm');
-    assert.equal(overlayPathForDocker('', 22), 'swarm');
+    const path = (v: string): string => decideOverlayPath({ nodes: [{ name: 'n', dockerVersion: v }], clusterStoreMaxDockerMajor: 22 }).path;
+    assert.equal(path('20.10.24'), 'cluster-store');
+    assert.equal(path('22.06.0'), 'cluster-store');
+    assert.equal(path('23.0.0'), 'swarm');
+    assert.equal(path(''), 'swarm');
   });
 });

@@ -176,6 +176,24 @@ describe('step runner (scripted fake nodes)', () => {
     assert.equal(old.progress.progress.overlayPath, 'swarm');
   });
 
+  it('on Docker 26 a saved cluster-store choice gives way to swarm: run --all runs, and the reason names the Docker', async () => {
+    const modern = harness({ docker: '26.1.5+dfsg1' });
+    modern.progress.setOverlayPath('cluster-store'); // saved on the legacy nodes, same hosts
+    const f = await modern.runner.facts();
+    assert.equal(f.overlayPath, 'swarm');
+    assert.match(f.overlayPathDecision.reason, /^Docker 26\.1 on docker-node1 and docker-node2 has no --cluster-store \(removed in Docker 23\): taking the swarm path/);
+    const results = await modern.runner.runAll();
+    assert.equal(results.find((r) => r.stepId === 's-swarm')?.status, 'passed');
+    assert.equal(modern.progress.progress.overlayPath, 'cluster-store', 'the saved choice stays for when the nodes run Docker 20.10 again');
+  });
+
+  it('on Docker 26 an explicit cluster-store path stops run --all before anything runs', async () => {
+    const h = harness({ docker: '26.1.5+dfsg1' });
+    const runner = new StepRunner({ lab: loadLab(writeLab(), { schemaFile }), shells: h.shells, progress: h.progress, overlayPath: 'cluster-store' });
+    await assert.rejects(runner.runAll(), (e) => isLabError(e, 'NotSupported') && /docker-node1 runs Docker 26\.1\.5/.test(e.message));
+    assert.deepEqual(h.shells.commands().filter((c) => c !== factsCommand), []);
+  });
+
   it('refuses a step whose prerequisites have not passed (a prerequisite of another variant does not count)', async () => {
     const h = harness();
     const r = await h.runner.runStep('s-later');

@@ -112,11 +112,14 @@ export async function confirmOnTerminal(io: CliIo, req: ConfirmRequest, yes: boo
   }
 }
 
-/** One summary line per step and the exit code: 0 only when every step passed or does not apply. */
-export function summarize(io: CliIo, results: readonly StepResult[], json: boolean): number {
+/**
+ * One summary line per step and the exit code: 0 only when every step passed or does not apply. `extra` goes into
+ * the JSON output next to `ok` and `results`.
+ */
+export function summarize(io: CliIo, results: readonly StepResult[], json: boolean, extra: Readonly<Record<string, unknown>> = {}): number {
   const ok = results.length > 0 && results.every((r) => r.status === 'passed' || r.status === 'skipped');
   if (json) {
-    io.out(`${JSON.stringify({ ok, results }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ ok, ...extra, results }, null, 2)}\n`);
   } else {
     io.out('\nsummary:\n');
     for (const r of results) {
@@ -147,21 +150,20 @@ export const runCommand: CliCommand = {
     const stepId = stepIdOrAll(values.all, positionals);
     if (values.from !== undefined && stepId !== undefined) { throw new LabError('InvalidInput', '--from goes with --all.'); }
     const overlayPath = parsePath(values.path);
-    const s = await openLabSession(io, { nodes: values.nodes, yes: values.yes === true, json: values.json === true });
+    const s = await openLabSession(io, { nodes: values.nodes, yes: values.yes === true, json: values.json === true, path: overlayPath });
     try {
-      if (overlayPath !== undefined) {
-        s.runner.setOverlayPath(overlayPath);
-        if (values.json !== true) { io.out(`overlay path: ${overlayPath} (saved as your choice)\n`); }
-      }
       const facts = await s.runner.facts(io.signal);
-      if (values.json !== true) {
+      const decision = facts.overlayPathDecision;
+      // a choice the nodes refuse is not kept: the next run without --path decides by itself again
+      if (overlayPath !== undefined && decision.refusal === undefined) { s.progress.setOverlayPath(overlayPath); }
+      if (values.json !== true && decision.refusal === undefined) {
         io.out(`nodes: ${facts.nodes.map((n) => `${n.name} ${n.ip} (Docker ${n.dockerVersion || '?'}, kernel ${n.kernel})`).join(', ')}\n`);
-        io.out(`overlay path: ${facts.overlayPath} (${facts.overlayPathSource === 'choice' ? 'your choice' : 'from the Docker version'})\n`);
+        io.out(`overlay path: ${facts.overlayPath}${overlayPath !== undefined && decision.refusal === undefined ? ' (saved as your choice)' : ''}: ${decision.reason}\n`);
       }
       const results = stepId === undefined
         ? await s.runner.runAll({ signal: io.signal, ...(values.from === undefined ? {} : { from: values.from }) })
         : [await s.runner.runStep(stepId, { signal: io.signal })];
-      return summarize(io, results, values.json === true);
+      return summarize(io, results, values.json === true, { overlayPath: { path: decision.path, source: decision.source, reason: decision.reason } });
     } finally {
       s.dispose();
     }

@@ -37,6 +37,17 @@ export interface Condition {
   readonly etcdApi?: 'v2' | 'v3';
   /** Only where an etcd binary is (`true`) or is not (`false`) installed on the node. */
   readonly etcdInstalled?: boolean;
+  /** Only where the node's Docker major version is within these bounds (see {@link DockerMajorRange}). */
+  readonly dockerMajor?: DockerMajorRange;
+}
+
+/**
+ * Bounds on a node's Docker major version, both inclusive (`{ "min": 29 }`: Docker 29 and later). A node whose
+ * Docker version is unknown (dockerd down) is in no range.
+ */
+export interface DockerMajorRange {
+  readonly min?: number;
+  readonly max?: number;
 }
 
 /** Expectations on one command's outcome. Regexes are JavaScript regexes, tested with the `m` flag. */

@@ -1,6 +1,6 @@
 import { LabError } from '../errors';
 import type { RemoteShell } from '../remoteShell';
-import type { FirewallKind } from './labDefinition';
+import type { DockerMajorRange, FirewallKind } from './labDefinition';
 import { isIpv4 } from './template';
 
 /** What the lab needs to know about one node before filling in commands. */
@@ -106,6 +106,12 @@ export async function gatherNodeFacts(shell: RemoteShell, configuredHost: string
 export function majorVersion(v: string): number | undefined {
   const m = /^(\d+)\./.exec(v);
   return m === null ? undefined : Number(m[1]);
+}
+
+/** True when Docker `version`'s major is within `range` (bounds inclusive); false for an unknown version. */
+export function inDockerMajorRange(range: DockerMajorRange, version: string): boolean {
+  const major = majorVersion(version);
+  return major !== undefined && major >= (range.min ?? 0) && major <= (range.max ?? Number.MAX_SAFE_INTEGER);
 }
 
 /** The etcdctl API for health checks: `v2` for etcd < 3.6 (v2 still available with --enable-v2), else `v3`. */

@@ -12,7 +12,9 @@ import type {
 } from './labDefinition';
 import { allSteps, findStep, isBuiltin, isSecretCapture, secretCaptureNames } from './labDefinition';
 import type { NodeFacts } from './labFacts';
-import { etcdApiOf, gatherNodeFacts, majorVersion } from './labFacts';
+import { etcdApiOf, gatherNodeFacts, inDockerMajorRange } from './labFacts';
+import type { OverlayPathDecision } from './overlayPathDecision';
+import { decideOverlayPath } from './overlayPathDecision';
 import { kernelAtLeast, kernelPlan } from './kernelPlan';
 import type { ProgressStore } from './progressStore';
 import { lastPassedRun } from './progressStore';
@@ -84,6 +86,8 @@ export interface LabFacts {
   readonly overlayPath: OverlayPath;
   /** Where the overlay path came from: the learner's persisted choice / option, or the Docker version. */
   readonly overlayPathSource: 'choice' | 'docker-version';
+  /** The whole decision, with its one-sentence reason (see {@link decideOverlayPath}). */
+  readonly overlayPathDecision: OverlayPathDecision;
 }
 
 /** Options of {@link StepRunner}. */
@@ -97,7 +101,10 @@ export interface StepRunnerOptions {
   readonly onEvent?: (e: RunEvent) => void;
   /** Asked before destructive steps, kernel plans and reset. Without it these are declined. */
   readonly confirm?: (req: ConfirmRequest) => Promise<boolean>;
-  /** Overlay path for this runner (overrides the persisted choice without changing it). */
+  /**
+   * Overlay path asked for this runner (overrides the persisted choice without changing it): taken where the nodes
+   * allow it; cluster-store on Docker 23+ is refused (see {@link decideOverlayPath}).
+   */
   readonly overlayPath?: OverlayPath;
   readonly logger?: Logger;
   /** Waits (tests pass a fast one). */
@@ -140,6 +147,7 @@ export function conditionHolds(c: Condition | undefined, facts: NodeFacts, overl
   if (c.firewall !== undefined && !c.firewall.includes(facts.firewall)) { return false; }
   if (c.etcdApi !== undefined && c.etcdApi !== etcdApiOf(facts.etcdVersion)) { return false; }
   if (c.etcdInstalled !== undefined && c.etcdInstalled !== (facts.etcdVersion !== '')) { return false; }
+  if (c.dockerMajor !== undefined && !inDockerMajorRange(c.dockerMajor, facts.dockerVersion)) { return false; }
   return true;
 }
 
@@ -174,36 +182,8 @@ export function valueAtPath(doc: unknown, dotted: string): string | undefined {
   return typeof cur === 'string' ? cur : JSON.stringify(cur);
 }
 
-/** The overlay path Docker's version suggests: the cluster store up to `maxMajor`, swarm after (and when unknown). */
-export function overlayPathForDocker(dockerVersion: string, maxMajor: number): OverlayPath {
-  const major = majorVersion(dockerVersion);
-  return major !== undefined && major <= maxMajor ? 'cluster-store' : 'swarm';
-}
-
-/**
- * The overlay path the nodes' Docker versions allow: the cluster store only when every node runs Docker
- * `maxMajor` or older (dockerd 23 removed `--cluster-store`), swarm otherwise (and when a version is unknown).
- * A mixed pair (20.10 + 26) therefore takes the swarm path.
- */
-export function overlayPathForNodes(dockerVersions: readonly string[], maxMajor: number): OverlayPath {
-  return dockerVersions.length > 0 && dockerVersions.every((v) => overlayPathForDocker(v, maxMajor) === 'cluster-store') ? 'cluster-store' : 'swarm';
-}
-
-/**
- * Why the cluster-store path cannot run on these nodes (a node with a known Docker newer than `maxMajor`),
- * or `undefined` when it can (or the path is swarm).
- */
-export function clusterStoreRefusal(facts: LabFacts, maxMajor: number): string | undefined {
-  if (facts.overlayPath !== 'cluster-store') { return undefined; }
-  const bad = facts.nodes.find((n) => (majorVersion(n.dockerVersion) ?? 0) > maxMajor);
-  if (bad === undefined) { return undefined; }
-  return `The cluster-store path needs Docker ${maxMajor} or older on every node, but ${bad.name} runs Docker ${bad.dockerVersion}: `
-    + 'dockerd 23 and later have no --cluster-store/--cluster-advertise (the daemon refuses to start with them). '
-    + 'Overlay networks on this Docker come from swarm mode.';
-}
-
-/** The fix shown with {@link clusterStoreRefusal}. */
-export const clusterStoreRefusalFix = 'Choose the swarm path: "docker-net-lab run --all --path swarm" (or pick the swarm path in the Steps view).';
+/** The fix shown when an explicit cluster-store path is refused (see {@link OverlayPathDecision.refusal}). */
+export const clusterStoreRefusalFix = 'Choose the swarm path: "docker-net-lab run --all --path swarm" (or pick the swarm path in the Steps view), or leave the path out: these nodes take it by themselves.';
 
 /**
  * Runs and verifies the steps of a lab on the configured nodes through a {@link ShellProvider}.
@@ -256,9 +236,13 @@ export class StepRunner {
       const sh = await this.shells.shell(name, signal);
       nodes.push(await gatherNodeFacts(sh, this.options.hosts?.[name] ?? name, signal));
     }
-    const chosen = this.options.overlayPath ?? this.progress.progress.overlayPath;
-    const overlayPath = chosen ?? overlayPathForNodes(nodes.map((n) => n.dockerVersion), this.lab.clusterStoreMaxDockerMajor);
-    this.factsCache = { nodes, overlayPath, overlayPathSource: chosen === undefined ? 'docker-version' : 'choice' };
+    const saved = this.progress.progress.overlayPath;
+    const decision = decideOverlayPath({
+      nodes, clusterStoreMaxDockerMajor: this.lab.clusterStoreMaxDockerMajor,
+      ...(this.options.overlayPath === undefined ? {} : { explicit: this.options.overlayPath }),
+      ...(saved === undefined ? {} : { saved }),
+    });
+    this.factsCache = { nodes, overlayPath: decision.path, overlayPathSource: decision.source, overlayPathDecision: decision };
     this.log.debug(`lab facts: ${JSON.stringify(this.factsCache)}`);
     return this.factsCache;
   }
@@ -595,7 +579,7 @@ export class StepRunner {
       if (!conditionHolds(step.when, node1, facts.overlayPath)) {
         return this.finish(step, { status: 'skipped', message: `Does not apply on the ${facts.overlayPath} path.`, checks: [], durationMs: ms() }, facts, 'run');
       }
-      const refusal = step.when?.overlayPath === 'cluster-store' ? clusterStoreRefusal(facts, this.lab.clusterStoreMaxDockerMajor) : undefined;
+      const refusal = step.when?.overlayPath === 'cluster-store' ? facts.overlayPathDecision.refusal : undefined;
       if (refusal !== undefined) {
         return this.finish(step, { status: 'failed', message: `${refusal} ${clusterStoreRefusalFix}`, checks: [], durationMs: ms() }, facts, false);
       }
@@ -706,14 +690,14 @@ export class StepRunner {
 
   /**
    * Runs every step in order (from `from` when given); stops at the first failed or cancelled step.
-   * @throws LabError `NotSupported` when the chosen overlay path is cluster-store but a node runs Docker newer
-   *   than `clusterStoreMaxDockerMajor` (nothing is run); `NotFound` for an unknown `from`.
+   * @throws LabError `NotSupported` when the cluster-store path was asked for this runner (`overlayPath` option) but
+   *   a node runs Docker newer than `clusterStoreMaxDockerMajor` (nothing is run); `NotFound` for an unknown `from`.
    */
   async runAll(opts: RunOptions & { readonly from?: string } = {}): Promise<StepResult[]> {
     const steps = allSteps(this.lab);
     // facts that cannot be gathered are reported by the first step, as before
     const known = await this.facts(opts.signal).catch(() => undefined);
-    const refusal = known === undefined ? undefined : clusterStoreRefusal(known, this.lab.clusterStoreMaxDockerMajor);
+    const refusal = known?.overlayPathDecision.refusal;
     if (refusal !== undefined) { throw new LabError('NotSupported', refusal, { fix: clusterStoreRefusalFix }); }
     let start = 0;
     if (opts.from !== undefined) {

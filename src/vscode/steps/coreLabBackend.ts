@@ -102,7 +102,7 @@ export function createCoreLabBackend(
       return { confirmed: !res.cancelled, failures: res.failures };
     },
     async overlayPath(signal) {
-      return (await (await getRunner()).facts(signal)).overlayPath;
+      return (await (await getRunner()).facts(signal)).overlayPathDecision;
     },
     async setOverlayPath(path: OverlayPath) {
       (await getRunner()).setOverlayPath(path);

@@ -1,6 +1,7 @@
 // Pure (no vscode import at run time): the port through which the steps feature runs the core's lab runner.
 // coreLabBackend.ts adapts the core (src/core/lab) to it; tests may substitute a fake.
 import type { OverlayPath } from '../../core/lab/labDefinition';
+import type { OverlayPathDecision } from '../../core/lab/overlayPathDecision';
 import type { StepState } from './stepStates';
 import type { StepsNode } from './stepsTreeProvider';
 
@@ -54,8 +55,8 @@ export interface LabBackend {
    * `confirmed` is false when the user declined; `failures` lists cleanup commands that failed (the rest still ran).
    */
   reset(listener: StepRunListener, signal: AbortSignal): Promise<{ readonly confirmed: boolean; readonly failures: readonly string[] }>;
-  /** The overlay path the lab will take (chosen, or detected from the nodes' Docker versions). */
-  overlayPath(signal: AbortSignal): Promise<OverlayPath>;
+  /** The overlay path the lab will take on these nodes (chosen, or from their Docker versions), with its reason. */
+  overlayPath(signal: AbortSignal): Promise<OverlayPathDecision>;
   /** Records the user's overlay path choice (persisted with the progress). */
   setOverlayPath(path: OverlayPath): Promise<void>;
   /** The overlay path chosen for these nodes (also by the CLI), without touching the nodes. */

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { LabError, describeError, isLabError } from '../../core/errors';
 import type { LabDefinition, OverlayPath, StepDefinition } from '../../core/lab/labDefinition';
+import type { OverlayPathDecision } from '../../core/lab/overlayPathDecision';
 import { findStep, stepContextKey } from '../../core/lab/labDefinition';
 import type { ConfirmationRequest, LabBackend, StepRunListener, StepRunOutcome } from './labBackend';
 import { confirmationDetail, outcomeState } from './labBackend';
@@ -217,9 +218,10 @@ export class StepsController implements vscode.Disposable {
       void vscode.window.showInformationMessage(`Step "${this.busy}" is still running; wait for it or cancel it first.`);
       return undefined;
     }
+    const reason = step.when?.overlayPath === undefined || options.quiet === true ? undefined : await this.followDecidedPath(AbortSignal.timeout(30_000));
     if (!appliesToPath(step, this.path)) {
       this.states.set(id, 'notApplicable', `Only on the ${step.when?.overlayPath ?? ''} path.`);
-      void vscode.window.showInformationMessage(`"${step.title.en}" belongs to the ${step.when?.overlayPath ?? ''} path; the lab is on the ${this.path ?? ''} path.`);
+      void vscode.window.showInformationMessage(`"${step.title.en}" belongs to the ${step.when?.overlayPath ?? ''} path; the lab is on the ${this.path ?? ''} path.${reason === undefined ? '' : ` ${reason}`}`);
       return 'notApplicable';
     }
     this.busy = id;
@@ -228,6 +230,7 @@ export class StepsController implements vscode.Disposable {
     try {
       this.states.set(id, 'running');
       this.transcripts.begin(id, `${mode === 'run' ? 'Run' : 'Verify'} ${id} — ${step.title.en}`);
+      if (reason !== undefined) { this.transcripts.line(id, `Overlay path: ${reason}`); }
       if (options.quiet !== true) { this.transcripts.showChannel(); } // live output under the walkthrough, focus stays
       const outcome = await vscode.window.withProgress({
         location: vscode.ProgressLocation.Notification,
@@ -291,15 +294,17 @@ export class StepsController implements vscode.Disposable {
   async runAll(): Promise<void> {
     await this.assertTrusted();
     const lab = this.requireLab();
+    const reason = await this.followDecidedPath(AbortSignal.timeout(30_000));
     const todo = stepIds(lab).filter((id) => {
       const s = this.requireStep(id);
       return appliesToPath(s, this.path) && !isDone(this.states.state(id));
     });
     if (todo.length === 0) { void vscode.window.showInformationMessage('Every step of the lab is done.'); return; }
     const destructive = todo.filter((id) => this.requireStep(id).destructive);
+    const changes = destructive.length > 0 ? `These steps change the nodes and will each ask first: ${destructive.join(', ')}.` : 'None of them changes the nodes\' configuration.';
     const ok = await vscode.window.showInformationMessage(`Run the ${todo.length} remaining steps in order?`, {
       modal: true,
-      detail: destructive.length > 0 ? `These steps change the nodes and will each ask first: ${destructive.join(', ')}.` : 'None of them changes the nodes\' configuration.',
+      detail: reason === undefined ? changes : `${reason}\n\n${changes}`,
     }, 'Run All');
     if (ok !== 'Run All') { return; }
     this.transcripts.showChannel();
@@ -345,18 +350,46 @@ export class StepsController implements vscode.Disposable {
 
   /** Lets the user choose the overlay path (cluster store or swarm); the default comes from the nodes. */
   async chooseOverlayPath(): Promise<OverlayPath | undefined> {
-    let detected: OverlayPath | undefined;
+    let detected: OverlayPathDecision | undefined;
     if (vscode.workspace.isTrusted) {
       try { detected = await this.backend.overlayPath(AbortSignal.timeout(20_000)); } catch (e) { this.log.info(`Overlay path detection: ${describeError(e)}`); }
     }
+    const blocker = detected?.clusterStoreBlocker;
+    const suggested = (p: OverlayPath): string | undefined => (detected?.path === p ? 'suggested for these nodes' : undefined);
     const items: (vscode.QuickPickItem & { path: OverlayPath })[] = [
-      { path: 'cluster-store', label: 'Cluster store (etcd)', description: detected === 'cluster-store' ? 'suggested for these nodes' : undefined, detail: 'The 2017 way: dockerd --cluster-store=etcd://… Needs Docker 22 or older and etcd with the v2 API.' },
-      { path: 'swarm', label: 'Swarm mode', description: detected === 'swarm' ? 'suggested for these nodes' : undefined, detail: 'Today\'s way: docker swarm init/join and an --attachable overlay network. Works on every current Docker.' },
+      { path: 'cluster-store', label: 'Cluster store (etcd)', description: blocker === undefined ? suggested('cluster-store') : 'not possible on these nodes', detail: blocker ?? 'The 2017 way: dockerd --cluster-store=etcd://… Needs Docker 22 or older and etcd with the v2 API.' },
+      { path: 'swarm', label: 'Swarm mode', description: suggested('swarm'), detail: 'Today\'s way: docker swarm init/join and an --attachable overlay network. Works on every current Docker.' },
     ];
     const picked = await vscode.window.showQuickPick(items, { placeHolder: `How should the overlay network be built?${this.path ? ` (now: ${this.path})` : ''}` });
     if (picked === undefined) { return undefined; }
+    if (picked.path === 'cluster-store' && blocker !== undefined) {
+      void vscode.window.showWarningMessage(`The cluster-store path cannot run here: ${blocker}. The lab takes the swarm path.`);
+      return undefined;
+    }
     await this.setOverlayPath(picked.path);
     return picked.path;
+  }
+
+  /**
+   * Asks the core which overlay path these nodes take (the runner caches node facts, so this is cheap after the
+   * first time) and shows it: the walkthrough's context key follows, the saved choice stays as it is. Returns the
+   * one-sentence reason, or `undefined` when the nodes could not be asked (the previous path stays).
+   */
+  private async followDecidedPath(signal: AbortSignal): Promise<string | undefined> {
+    try {
+      const d = await this.backend.overlayPath(signal);
+      this.log.info(`Overlay path: ${d.reason}`);
+      if (this.path !== d.path) {
+        this.path = d.path;
+        await vscode.commands.executeCommand('setContext', overlayPathContextKey, d.path);
+        this.states.load(this.states.snapshot());
+      }
+      return d.reason;
+    } catch (e) {
+      if (isLabError(e, 'Cancelled')) { throw e; }
+      this.log.info(`Overlay path: ${describeError(e)}`);
+      return undefined;
+    }
   }
 
   /** Records the overlay path choice (context key, workspace state, core progress). */
