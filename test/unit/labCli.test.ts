@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { CliIo } from '../../src/cli/cliIo';
-import { confirmOnTerminal, eventPrinter, parsePath, summarize } from '../../src/cli/commands/run';
+import { confirmOnTerminal, eventPrinter, minimumKernelFromEnv, parsePath, summarize } from '../../src/cli/commands/run';
 import { isLabError } from '../../src/core/errors';
 
 function io(): CliIo & { outText: () => string; errText: () => string } {
@@ -25,6 +25,19 @@ describe('guided lab CLI helpers', () => {
     p({ type: 'result', stepId: 'ch1-run-web', status: 'passed', text: 'Done and verified.' });
     assert.equal(t.outText(), '\n== ch1-run-web: Run nginx\n[docker-node1]$ docker run -d --name web nginx\n[docker-node1] abc123\n[docker-node1] second line\n-> PASSED ch1-run-web: Done and verified.\n');
     assert.equal(t.errText(), '[docker-node2] warning without newline\n');
+  });
+  it('a command that needs root is echoed with # (and the listing of a confirmation too)', async (ctx) => {
+    const t = io();
+    eventPrinter(t)({ type: 'command', node: 'docker-node1', text: 'iptables -S INPUT', sudo: true });
+    assert.equal(t.outText(), '[docker-node1]# iptables -S INPUT\n');
+    if (process.stdin.isTTY === true) { ctx.skip('stdin is a terminal here; the listing case needs a non-TTY stdin'); return; }
+    await confirmOnTerminal(t, { kind: 'kernel', title: 'Kernel', commands: [{ node: 'docker-node1', command: 'reboot', sudo: true }] }, false);
+    assert.match(t.errText(), /\[docker-node1\]# reboot/);
+  });
+  it('DOCKER_NET_LAB_MIN_KERNEL raises the kernel the kernel step wants; anything but major.minor is refused', () => {
+    assert.deepEqual(minimumKernelFromEnv({ DOCKER_NET_LAB_MIN_KERNEL: '6.2' }), [6, 2]);
+    assert.equal(minimumKernelFromEnv({}), undefined);
+    assert.throws(() => minimumKernelFromEnv({ DOCKER_NET_LAB_MIN_KERNEL: '6.2; reboot' }), (e: unknown) => isLabError(e, 'InvalidInput'));
   });
   it('without --yes and without a TTY a confirmation is declined, listing the exact commands', async (ctx) => {
     if (process.stdin.isTTY === true) { ctx.skip('stdin is a terminal here; this case needs a non-TTY stdin'); return; }

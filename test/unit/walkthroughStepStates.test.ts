@@ -97,6 +97,10 @@ describe('walkthrough step states', () => {
     assert.match(confirmationDetail([{ node: 'n', command: 'reboot' }], ['ELRepo may be gone']), /\$ reboot\n\nNote: ELRepo may be gone$/);
   });
 
+  it('the confirmation marks the commands that need root with #', () => {
+    assert.equal(confirmationDetail([{ node: 'n', command: 'iptables -S INPUT', sudo: true }, { node: 'n', command: 'docker ps' }]), 'On n:\n  # iptables -S INPUT\n  $ docker ps');
+  });
+
   it('the shipped lab has one state row per step id', () => {
     const lab = loadLab(path.join(repoRoot, 'labs', 'docker-networking'));
     const ids = stepIds(lab);

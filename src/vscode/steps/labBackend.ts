@@ -31,6 +31,8 @@ export interface StepRunOutcome {
 export interface PlannedCommand {
   readonly node: string;
   readonly command: string;
+  /** Needs root: runs through sudo on a non-root node configured with `sudo: true`. */
+  readonly sudo?: boolean;
 }
 
 /**
@@ -80,7 +82,8 @@ export function confirmationDetail(commands: readonly PlannedCommand[], notes: r
   let node: string | undefined;
   for (const c of commands) {
     if (c.node !== node) { node = c.node; lines.push(`On ${c.node}:`); }
-    lines.push(`  $ ${c.command}`);
+    // `#` as a root shell shows it: this command needs root (sudo on a non-root node)
+    lines.push(`  ${c.sudo === true ? '#' : '$'} ${c.command}`);
   }
   if (notes.length > 0) { lines.push('', ...notes.map((n) => `Note: ${n}`)); }
   return lines.join('\n');
