@@ -101,14 +101,17 @@ suite(`own machines in VS Code (${target} lab)`, function () {
   let sudoAnswers: string[] = [];
 
   const knownHosts = labKnownHostsFile();
-  /** Runs a command as root on a node: ssh as the learner with the lab key, `sudo -S` with the password on stdin. */
-  const asRoot = (m: Machine, command: string): { code: number; out: string } => {
+
+  /** Runs a command as the learner on a node (ssh with the lab key, the lab's known_hosts), with `input` on stdin. */
+  const asLearner = (m: Machine, command: string, input = ''): { code: number; out: string } => {
     const r = spawnSync('ssh', [
       '-i', keyFile, '-p', String(m.port), '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', `UserKnownHostsFile=${knownHosts}`,
-      '-o', 'StrictHostKeyChecking=yes', '-o', 'GlobalKnownHostsFile=/dev/null', `${user}@${m.host}`, `sudo -S -p '' sh -c ${shellQuote(command)}`,
-    ], { input: `${sudoPassword}\n`, encoding: 'utf8', timeout: 60_000 });
+      '-o', 'StrictHostKeyChecking=yes', '-o', 'GlobalKnownHostsFile=/dev/null', `${user}@${m.host}`, command,
+    ], { input, encoding: 'utf8', timeout: 60_000 });
     return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}${r.error === undefined ? '' : r.error.message}` };
   };
+  /** Runs a command as root on a node: as the learner, `sudo -S` with the password on stdin. */
+  const asRoot = (m: Machine, command: string): { code: number; out: string } => asLearner(m, `sudo -S -p '' sh -c ${shellQuote(command)}`, `${sudoPassword}\n`);
   const online = (name: string): true | undefined => (t.nodeServices.snapshot().nodes.find((n) => n.name === name)?.state === 'online' ? true : undefined);
   const sudoPrompts = (): typeof inputs => inputs.filter((i) => i.prompt.includes('sudo password'));
 
@@ -249,6 +252,14 @@ suite(`own machines in VS Code (${target} lab)`, function () {
       const shown = /\b(SHA256:[A-Za-z0-9+/]{43})\b/.exec(p.detail)?.[1];
       assert.ok(shown !== undefined, `no SHA256 fingerprint in the prompt: ${p.detail}`);
       assert.ok(m.fingerprints.includes(shown), `${m.name}: the prompt shows ${shown}, the node's host key is ${m.fingerprints.join(' or ')}`);
+      // what the prompt tells the learner to run on the machine prints the same fingerprint (the netns
+      // nodes keep their host keys outside /etc/ssh: only the VMs are machines of that kind)
+      const check = /\("(ssh-keygen -lf [^"]+)" on the node\)/.exec(p.detail)?.[1];
+      assert.ok(check !== undefined, `the prompt names no command to check the key on the node: ${p.detail}`);
+      if (target === 'vm') {
+        const r = asLearner(m, check);
+        assert.ok(r.out.includes(shown), `${m.name}: "${check}" prints ${r.out.trim()}, the prompt showed ${shown}`);
+      }
     }
 
     for (const m of machines) {
