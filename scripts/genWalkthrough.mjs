@@ -134,6 +134,7 @@ function renderActions(actions, stepNodes, images) {
       const notes = [];
       const cond = describeCondition(a.when, 'en');
       if (cond) notes.push(cond);
+      if (a.sudo) notes.push('as root');
       if (a.allowFailure) notes.push('may fail');
       if (a.stdinFile) notes.push(`stdin: ${a.stdinFile}`);
       if (notes.length > 0) line += `   # ${notes.join('; ')}`;
@@ -146,7 +147,7 @@ function renderActions(actions, stepNodes, images) {
 }
 
 function renderCheck(c, stepNodes, images) {
-  const cond = describeCondition(c.when, 'en');
+  const cond = [describeCondition(c.when, 'en'), c.sudo ? 'as root' : ''].filter(Boolean).join('; ');
   const suffix = cond ? ` _(${cond})_` : '';
   const why = c.describe ? ` — ${c.describe}` : '';
   if (c.kind === 'http') {
@@ -173,6 +174,18 @@ function renderCheck(c, stepNodes, images) {
   return `- on **${nodeLabel(on)}**: \`${cmd}\`${exp.length ? ` ${exp.join(', ')}` : ' succeeds'}${why}${suffix}`;
 }
 
+/** True when a command or check of the step needs root (`sudo: true`), or it is the kernel built-in. */
+export function stepNeedsRoot(step) {
+  const all = [...(step.probe ?? []), ...(step.prepare ?? []), ...(step.run ?? []), ...(step.verify ?? []), ...(step.cleanup ?? [])];
+  return all.some((a) => a.sudo === true || a.builtin !== undefined);
+}
+
+/** The note on commands that need root, per language. */
+export const ROOT_NOTE = {
+  en: 'Commands marked `as root` need root. Logged in as another user, run them with sudo; on a node configured with `sudo: true` the extension runs them through sudo itself and asks for the sudo password once (kept per host in VS Code\'s secret storage; the CLI reads `DOCKER_NET_LAB_SUDO_PASSWORD`).',
+  'zh-cn': '标有 `as root` 的命令需要 root 权限。以其他用户登录时请用 sudo 运行它们；在配置了 `sudo: true` 的节点上，扩展会自己通过 sudo 运行这些命令，并只询问一次 sudo 密码（按主机保存在 VS Code 的密钥存储中；命令行工具读取 `DOCKER_NET_LAB_SUDO_PASSWORD`）。',
+};
+
 /** The generated markdown page of one step. */
 export function renderStepMarkdown({ step, chapterProse, en, zh, images, isFirstInChapter }) {
   const nodes = step.nodes;
@@ -183,8 +196,10 @@ export function renderStepMarkdown({ step, chapterProse, en, zh, images, isFirst
   }
   out.push(`## ${en.title}`, '');
   const stepCond = describeCondition(step.when, 'en');
-  out.push(`_Runs on ${nodeLabel(nodes)}${stepCond ? ` · ${stepCond}` : ''}${step.destructive ? ' · asks before changing the nodes' : ''}${step.expectFailure ? ' · expected failure' : ''}._`, '');
+  const root = stepNeedsRoot(step);
+  out.push(`_Runs on ${nodeLabel(nodes)}${stepCond ? ` · ${stepCond}` : ''}${root ? ' · needs root (sudo)' : ''}${step.destructive ? ' · asks before changing the nodes' : ''}${step.expectFailure ? ' · expected failure' : ''}._`, '');
   out.push(fixImages(en.body), '');
+  if (root) out.push(`> ${ROOT_NOTE.en}`, '');
   const prepare = step.prepare ?? [];
   const run = step.run ?? [];
   if (prepare.length > 0) {
@@ -209,6 +224,7 @@ export function renderStepMarkdown({ step, chapterProse, en, zh, images, isFirst
     out.push(`### ${chapterProse.zh.title}`, '', fixImages(chapterProse.zh.body).replace(/^# /gm, '#### '), '');
   }
   out.push(`### ${zh.title}`, '', fixImages(zh.body), '');
+  if (root) out.push(`> ${ROOT_NOTE['zh-cn']}`, '');
   if (step.expectFailure) out.push(`> ${step.expectFailure.explanation['zh-cn']}`, '');
   else if (step.explanation) out.push(`> ${step.explanation['zh-cn']}`, '');
   out.push('命令与验证见上文（命令本身与语言无关，按标出的节点执行）。', '');

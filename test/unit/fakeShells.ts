@@ -7,7 +7,7 @@ import { factsCommand } from '../../src/core/lab/labFacts';
  * chunks `chunks` splits it into (default: one). The real path is exercised by the live tests in test/lab.
  */
 export class FakeShells implements ShellProvider {
-  readonly calls: { node: string; command: string; stdin?: string }[] = [];
+  readonly calls: { node: string; command: string; stdin?: string; sudo?: boolean }[] = [];
   constructor(
     private readonly handler: (node: string, command: string) => Partial<ExecResult> | Promise<Partial<ExecResult>>,
     private readonly chunks: (text: string) => string[] = (t) => [t],
@@ -17,7 +17,7 @@ export class FakeShells implements ShellProvider {
     return Promise.resolve({
       node,
       exec: async (command: string, opts: ExecOptions = {}): Promise<ExecResult> => {
-        if (command !== factsCommand) { this.calls.push({ node, command, ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }) }); }
+        if (command !== factsCommand) { this.calls.push({ node, command, ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }), ...(opts.sudo === true ? { sudo: true } : {}) }); }
         const r = await this.handler(node, command);
         if (opts.signal?.aborted === true) { throw Object.assign(new Error('aborted'), { code: 'Cancelled' }); }
         const res: ExecResult = { code: r.code ?? 0, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
@@ -27,6 +27,8 @@ export class FakeShells implements ShellProvider {
       },
     });
   }
+  /** The commands run with `sudo` (as root) on `node` (every node when not given). */
+  sudoCommands(node?: string): string[] { return this.calls.filter((c) => c.sudo === true && (node === undefined || c.node === node)).map((c) => c.command); }
   commands(node?: string): string[] { return this.calls.filter((c) => node === undefined || c.node === node).map((c) => c.command); }
 }
 

@@ -41,7 +41,10 @@ function writeLab(): string {
         verify: [{ kind: 'command', run: 'still-unpublished' }],
         cleanup: [{ run: 'cleanup-fail' }],
       },
-      { id: 's-destr', title: t, nodes: 'node1', destructive: true, run: [{ run: 'danger {{self.ip}}' }], verify: [{ kind: 'command', run: 'true' }] },
+      {
+        id: 's-destr', title: t, nodes: 'node1', destructive: true, run: [{ run: 'danger {{self.ip}}', sudo: true }, { run: 'docker-only' }],
+        verify: [{ kind: 'command', run: 'root-check', sudo: true }, { kind: 'command', run: 'true' }], cleanup: [{ run: 'undo-danger', sudo: true }],
+      },
       { id: 's-variant', title: t, nodes: 'both', run: [{ run: 'lab-way', when: { labDockerd: true } }, { run: 'real-way', when: { labDockerd: false } }], verify: [] },
       { id: 's-swarm', title: t, nodes: 'node1', when: { overlayPath: 'swarm' }, run: [{ run: 'swarm-init' }], verify: [] },
       { id: 's-later', title: t, nodes: 'node2', prerequisites: ['s-run', 's-swarm'], run: [{ run: 'later' }], verify: [{ kind: 'command', run: 'true' }] },
@@ -148,12 +151,22 @@ describe('step runner (scripted fake nodes)', () => {
     const no = harness({ confirm: false });
     const r = await no.runner.runStep('s-destr');
     assert.equal(r.status, 'cancelled');
-    assert.deepEqual(no.confirms[0]?.commands, [{ node: 'docker-node1', command: 'danger 10.99.0.11' }]);
+    assert.deepEqual(no.confirms[0]?.commands, [{ node: 'docker-node1', command: 'danger 10.99.0.11', sudo: true }, { node: 'docker-node1', command: 'docker-only' }]);
     assert.ok(!no.shells.commands().includes('danger 10.99.0.11'));
     assert.equal(no.progress.step('s-destr'), undefined);
     const yes = harness({ confirm: true });
     assert.equal((await yes.runner.runStep('s-destr')).status, 'passed');
     assert.ok(yes.shells.commands().includes('danger 10.99.0.11'));
+  });
+
+  it('runs the commands and checks marked sudo (and only those) as root, and announces them so', async () => {
+    const h = harness({ confirm: true });
+    assert.equal((await h.runner.runStep('s-destr')).status, 'passed');
+    assert.deepEqual(h.shells.sudoCommands(), ['danger 10.99.0.11', 'root-check']);
+    assert.deepEqual(h.events.filter((e) => e.type === 'command').map((e) => [e.text, e.sudo]),
+      [['danger 10.99.0.11', true], ['docker-only', undefined], ['root-check', true], ['true', undefined]]);
+    await h.runner.reset();
+    assert.ok(h.shells.sudoCommands().includes('undo-danger'), 'a cleanup marked sudo runs as root in reset');
   });
 
   it('picks command variants per node (lab-dockerd on node1 only in this fake)', async () => {
@@ -235,8 +248,8 @@ describe('step runner (scripted fake nodes)', () => {
     h.shells.calls.length = 0;
     const r = await h.runner.reset();
     assert.deepEqual(r, { ok: true, cancelled: false, failures: [] });
-    assert.deepEqual(h.confirms.at(-1)?.commands.map((c) => c.command), ['cleanup-fail', 'cleanup-web', 'reset-all', 'reset-all']);
-    assert.deepEqual(h.shells.calls.map((c) => `${c.node}:${c.command}`), ['docker-node1:cleanup-fail', 'docker-node1:cleanup-web', 'docker-node1:reset-all', 'docker-node2:reset-all']);
+    assert.deepEqual(h.confirms.at(-1)?.commands.map((c) => c.command), ['undo-danger', 'cleanup-fail', 'cleanup-web', 'reset-all', 'reset-all']);
+    assert.deepEqual(h.shells.calls.map((c) => `${c.node}:${c.command}`), ['docker-node1:undo-danger', 'docker-node1:cleanup-fail', 'docker-node1:cleanup-web', 'docker-node1:reset-all', 'docker-node2:reset-all']);
     assert.deepEqual(h.progress.progress.steps, {});
     assert.deepEqual(h.progress.progress.captures, {});
     const no = harness({ confirm: false });
@@ -246,44 +259,79 @@ describe('step runner (scripted fake nodes)', () => {
 });
 
 describe('step runner: the kernel built-in (fake CentOS 7 node)', () => {
-  function kernelHarness(confirm: boolean): { shells: FakeShells; runner: StepRunner; confirms: ConfirmRequest[]; rebooted: () => boolean } {
+  function kernelHarness(confirm: boolean, opts: { pollsBeforeDown?: number; minimumKernel?: readonly [number, number]; debian?: boolean } = {}): {
+    shells: FakeShells; runner: StepRunner; confirms: ConfirmRequest[]; events: RunEvent[]; rebooted: () => boolean;
+  } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-kernel-'));
     const d = path.join(dir, 'k');
     fs.mkdirSync(d);
     const t = { en: 'T', 'zh-cn': 'T' };
     fs.writeFileSync(path.join(d, 'lab.json'), JSON.stringify({ kind: 'lab', schemaVersion: 1, id: 'kern', title: t, images: {}, clusterStoreMaxDockerMajor: 22, chapters: ['ch.json'] }));
     fs.writeFileSync(path.join(d, 'ch.json'), JSON.stringify({ kind: 'chapter', id: 'ch', title: t, nodes: 'node1', steps: [
-      { id: 'kernel-up', title: t, nodes: 'node1', run: [{ builtin: 'kernelPlan' }], verify: [{ kind: 'command', run: 'uname -r', expect: { stdout: '^5\\.' } }] },
+      { id: 'kernel-up', title: t, nodes: 'node1', run: [{ builtin: 'kernelPlan' }], verify: [{ kind: 'command', run: 'uname -r', expect: { stdout: opts.debian === true ? '^6\\.12' : '^5\\.' } }] },
     ] }));
     let rebooted = false;
-    // FAKE: a CentOS 7 node on kernel 3.10 that comes back from its reboot with ELRepo's 5.4 kernel.
+    // polls after the reboot command that still reach the old system (shutting down takes a while)
+    let stillUp = opts.pollsBeforeDown ?? 0;
+    const oldKernel = opts.debian === true ? '6.1.0-28-amd64' : '3.10.0-1160.el7.x86_64';
+    const newKernel = opts.debian === true ? '6.12.48+deb12-amd64' : '5.4.278-1.el7.elrepo.x86_64';
+    // FAKE: a CentOS 7 node on kernel 3.10 (or Debian 12 on 6.1) that comes back from its reboot with a newer kernel.
     const shells = new FakeShells((node, cmd) => {
       if (cmd === factsCommand) {
-        return { stdout: factsText(node, '20.10.24', false).replace('kernel=6.1.0-28-amd64', 'kernel=3.10.0-1160.el7.x86_64')
+        const facts = factsText(node, '20.10.24', false);
+        return { stdout: opts.debian === true ? facts : facts.replace('kernel=6.1.0-28-amd64', `kernel=${oldKernel}`)
           .replace(/--- os-release[\s\S]*$/, '--- os-release\nID="centos"\nVERSION_ID="7"\nPRETTY_NAME="CentOS Linux 7 (Core)"') };
       }
       if (cmd.startsWith('nohup sh -c "sleep 2; reboot"')) { rebooted = true; return {}; }
-      if (cmd === 'uname -r') { return { stdout: rebooted ? '5.4.278-1.el7.elrepo.x86_64\n' : '3.10.0-1160.el7.x86_64\n' }; }
+      const booted = rebooted && stillUp-- <= 0;
+      if (cmd === 'cat /proc/sys/kernel/random/boot_id') { return { stdout: 'boot-a\n' }; }
+      if (cmd === 'cat /proc/sys/kernel/random/boot_id; uname -r') { return { stdout: booted ? `boot-b\n${newKernel}\n` : `boot-a\n${oldKernel}\n` }; }
+      if (cmd === 'uname -r') { return { stdout: `${rebooted ? newKernel : oldKernel}\n` }; }
       return {};
     });
     const progress = new ProgressStore(path.join(dir, 'p.json'), 'k x');
     const confirms: ConfirmRequest[] = [];
-    const runner = new StepRunner({ lab: loadLab(d, { schemaFile }), shells, progress, sleep: () => Promise.resolve(),
+    const events: RunEvent[] = [];
+    const runner = new StepRunner({ lab: loadLab(d, { schemaFile }), shells, progress, sleep: () => Promise.resolve(), onEvent: (e) => events.push(e),
+      ...(opts.minimumKernel === undefined ? {} : { minimumKernel: opts.minimumKernel }),
       confirm: (r) => { confirms.push(r); return Promise.resolve(confirm); } });
-    return { shells, runner, confirms, rebooted: () => rebooted };
+    return { shells, runner, confirms, events, rebooted: () => rebooted };
   }
 
-  it('shows the plan, asks, runs it, reboots, reconnects and verifies the new kernel', async () => {
+  it('shows the plan, asks, runs it as root, reboots, reconnects and verifies the new kernel', async () => {
     const h = kernelHarness(true);
     const r = await h.runner.runStep('kernel-up');
     assert.equal(r.status, 'passed', r.message);
     assert.equal(h.confirms[0]?.kind, 'kernel');
     assert.equal(h.confirms[0]?.commands.at(-1)?.command, 'reboot');
+    assert.ok(h.confirms[0]?.commands.every((c) => c.sudo === true), 'the confirmation says every command needs root');
     const cmds = h.shells.commands('docker-node1');
     assert.match(cmds[0] ?? '', /vault\.centos\.org/);
     assert.ok(cmds.indexOf('yum --enablerepo=elrepo-kernel install -y kernel-lt') < cmds.findIndex((c) => c.includes('reboot')));
+    // every command of the plan and the reboot run as root; the polls and checks do not need it
+    const asRoot = h.shells.sudoCommands('docker-node1');
+    assert.ok(asRoot.includes('yum --enablerepo=elrepo-kernel install -y kernel-lt') && asRoot.some((c) => c.includes('reboot')), asRoot.join('\n'));
+    assert.ok(!asRoot.includes('uname -r'));
     assert.ok(cmds.includes('uname -r'));
     assert.equal(h.rebooted(), true);
+  });
+
+  it('waits while the node has not gone down yet (same boot id, old kernel) instead of failing', async () => {
+    const h = kernelHarness(true, { pollsBeforeDown: 3 });
+    const r = await h.runner.runStep('kernel-up');
+    assert.equal(r.status, 'passed', r.message);
+    assert.ok(h.shells.commands('docker-node1').filter((c) => c.endsWith('; uname -r')).length >= 4);
+    assert.ok(h.events.some((e) => /^Back after \d+ s with kernel 5\.4\.278/.test(e.text)));
+  });
+
+  it('a raised minimum kernel makes the upgrade needed on Debian 12\'s 6.1: apt-get through sudo', async () => {
+    const h = kernelHarness(true, { debian: true, minimumKernel: [6, 2] });
+    const r = await h.runner.runStep('kernel-up');
+    assert.equal(r.status, 'passed', r.message);
+    assert.ok(h.shells.sudoCommands('docker-node1').some((c) => c.includes('apt-get install')));
+    const none = kernelHarness(true, { debian: true });
+    assert.equal((await none.runner.runStep('kernel-up')).status, 'failed', 'without it 6.1 needs nothing (the verify wants 6.12 here)');
+    assert.deepEqual(none.confirms, []);
   });
 
   it('declined: nothing runs and the step fails with the reason', async () => {

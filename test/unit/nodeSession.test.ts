@@ -24,7 +24,9 @@ let dir = '';
 let port = 0;
 let hostBlob = Buffer.alloc(0);
 let server: Server;
-const seen = { auth: 0, stdins: [] as string[] };
+const seen = { auth: 0, stdins: [] as string[], commands: [] as string[], ptys: [] as string[] };
+/** How the fake server's `sudo` behaves (see {@link fakeSudo}). */
+const sudoers = { password: PASSWORD, nopasswd: false, requiretty: false };
 
 function captureLogger(lines: string[]): Logger {
   const w = (m: string): void => { lines.push(m); };
@@ -39,7 +41,47 @@ const secrets = (pw: string, asked: string[] = []): SecretProvider => ({
   getSecret: (r) => { asked.push(r.kind); return Promise.resolve(pw); },
 });
 
-function handleExec(ch: ServerChannel, command: string): void {
+/**
+ * Answers the commands NodeSession sends to sudo as sudo 1.9 does (its real messages), by {@link sudoers}:
+ * `sudo -n true`, `sudo -k -S -p '' -- true|sh -c …` (the password is the first line of stdin) and `sudo -n -- sh -c …`.
+ * Returns false for any other command. In a pseudo-terminal the input never ends: it answers after the first line.
+ */
+function fakeSudo(ch: ServerChannel, command: string, pty: boolean): boolean {
+  const m = /^sudo (-n|-k -S -p '') (?:-- )?(true|sh -c (.*))$/s.exec(command);
+  if (m === null) { return false; }
+  const end = (out: string, err: string, code: number): void => {
+    if (out !== '') { ch.write(out); }
+    if (err !== '') { (pty ? ch : ch.stderr).write(err); }
+    ch.exit(code);
+    ch.end();
+  };
+  const answer = (input: string): void => {
+    seen.stdins.push(input);
+    if (sudoers.requiretty && !pty) { end('', 'sudo: sorry, you must have a tty to run sudo\n', 1); return; }
+    const nl = input.indexOf('\n');
+    if (m[1] === '-n') {
+      if (!sudoers.nopasswd) { end('', 'sudo: a password is required\n', 1); return; }
+    } else if (input.slice(0, nl < 0 ? input.length : nl) !== sudoers.password) {
+      end('', nl < 0 ? 'sudo: no password was provided\nsudo: a password is required\n' : 'Sorry, try again.\nsudo: no password was provided\nsudo: 1 incorrect password attempt\n', 1);
+      return;
+    }
+    const rest = m[1] === '-n' ? input : input.slice(nl + 1);
+    end(m[2] === 'true' ? '' : `root ran: ${m[3] ?? ''}\nstdin: ${rest}\n`, '', 0);
+  };
+  let input = '';
+  let answered = false;
+  const once = (): void => { if (!answered) { answered = true; answer(input); } };
+  ch.on('data', (d: Buffer) => { input += d.toString('utf8'); if (pty && input.includes('\n')) { once(); } });
+  ch.on('end', once);
+  // sudo -n reads nothing: in a terminal it answers at once
+  if (pty && m[1] === '-n') { setImmediate(once); }
+  return true;
+}
+
+function handleExec(ch: ServerChannel, command: string, pty = false): void {
+  seen.commands.push(command);
+  if (pty) { seen.ptys.push(command); }
+  if (fakeSudo(ch, command, pty)) { return; }
   let input = '';
   ch.on('data', (d: Buffer) => { input += d.toString('utf8'); });
   const reply = (): void => {
@@ -89,7 +131,9 @@ describe('NodeSession against an in-process SSH server', () => {
       client.on('ready', () => {
         client.on('session', (accept) => {
           const session = accept();
-          session.on('exec', (acc, _rej, info) => { handleExec(acc(), info.command); });
+          let pty = false;
+          session.on('pty', (acc) => { pty = true; acc(); });
+          session.on('exec', (acc, _rej, info) => { handleExec(acc(), info.command, pty); });
         });
       });
       client.on('error', () => undefined);
@@ -243,20 +287,105 @@ describe('NodeSession against an in-process SSH server', () => {
     s.dispose();
   });
 
-  it('runs sudo without a tty: password on stdin, never on the command line', async () => {
-    const asked: string[] = [];
-    const s = new NodeSession(node({ sudo: true }), { secrets: secrets(PASSWORD, asked), reconnect: false });
-    try {
-      const r = await s.exec("docker ps --format '{{.Names}}'", { sudo: true, stdin: 'payload' });
-      assert.equal(r.code, 0);
-      const cmd = r.stdout.replace(/^ran: /, '').trim();
-      assert.equal(cmd, `sudo -S -p '' -- sh -c 'docker ps --format '\\''{{.Names}}'\\'''`);
-      assert.ok(!cmd.includes(PASSWORD));
-      assert.equal(seen.stdins.at(-1), `${PASSWORD}\npayload`);
-      assert.deepEqual(asked, ['password', 'sudo']);
-      const plain = await s.exec('whoami');
-      assert.equal(plain.stdout, 'ran: whoami\n');
-    } finally { s.dispose(); }
+  describe('sudo', () => {
+    const reset = (extra: Partial<typeof sudoers> = {}): void => {
+      Object.assign(sudoers, { password: PASSWORD, nopasswd: false, requiretty: false }, extra);
+      seen.commands.length = 0;
+      seen.ptys.length = 0;
+    };
+    const provider = (list: SecretRequest[], answers: (string | undefined)[]): SecretProvider => ({
+      getSecret: (r) => { list.push(r); return Promise.resolve(r.kind === 'password' ? PASSWORD : answers.shift()); },
+    });
+    const sudoRetries = (list: SecretRequest[]): (boolean | undefined)[] => list.filter((r) => r.kind === 'sudo').map((r) => r.retry);
+    const quoted = "'docker ps --format '\\''{{.Names}}'\\'''";
+
+    it('without a tty: asks once, checks the password, then writes it to stdin, never onto the command line', async () => {
+      reset();
+      const asked: SecretRequest[] = [];
+      const s = new NodeSession(node({ sudo: true }), { secrets: provider(asked, [PASSWORD]), reconnect: false });
+      try {
+        const r = await s.exec("docker ps --format '{{.Names}}'", { sudo: true, stdin: 'payload' });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, `root ran: ${quoted}\nstdin: payload\n`);
+        assert.deepEqual(seen.commands, ['sudo -n true', "sudo -k -S -p '' -- true", `sudo -k -S -p '' -- sh -c ${quoted}`]);
+        assert.ok(seen.commands.every((c) => !c.includes(PASSWORD)));
+        assert.equal(seen.stdins.at(-1), `${PASSWORD}\npayload`);
+        assert.equal((await s.exec('id -u', { sudo: true })).code, 0);
+        assert.equal(seen.commands.length, 4, 'the second command neither probes nor checks again');
+        assert.deepEqual(sudoRetries(asked), [undefined]);
+        assert.deepEqual(seen.ptys, []);
+        assert.equal((await s.exec('whoami')).stdout, 'ran: whoami\n');
+      } finally { s.dispose(); }
+    });
+
+    it('NOPASSWD (sudo -n true works): never asks for a password', async () => {
+      reset({ nopasswd: true });
+      const asked: SecretRequest[] = [];
+      const s = new NodeSession(node({ sudo: true }), { secrets: provider(asked, []), reconnect: false });
+      try {
+        const r = await s.exec('id -u', { sudo: true, stdin: 'x' });
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(seen.commands, ['sudo -n true', "sudo -n -- sh -c 'id -u'"]);
+        assert.equal(r.stdout, "root ran: 'id -u'\nstdin: x\n");
+        assert.deepEqual(sudoRetries(asked), []);
+      } finally { s.dispose(); }
+    });
+
+    it('a wrong password is asked again once (retry); a second wrong one stops with "sudo refused the password for user@host"', async () => {
+      reset();
+      const asked: SecretRequest[] = [];
+      const s = new NodeSession(node({ sudo: true }), { secrets: provider(asked, ['wrong-1', PASSWORD]), reconnect: false });
+      try {
+        assert.equal((await s.exec('id -u', { sudo: true })).code, 0);
+        assert.deepEqual(sudoRetries(asked), [undefined, true]);
+      } finally { s.dispose(); }
+      reset();
+      const asked2: SecretRequest[] = [];
+      const s2 = new NodeSession(node({ sudo: true }), { secrets: provider(asked2, ['wrong-1', 'wrong-2']), reconnect: false });
+      try {
+        await assert.rejects(s2.exec('id -u', { sudo: true }),
+          (e: unknown) => isLabError(e, 'SudoFailed') && e.message === 'sudo refused the password for learner@127.0.0.1.');
+        assert.deepEqual(sudoRetries(asked2), [undefined, true]);
+        assert.ok(!seen.commands.some((c) => c.includes('id -u')), 'the command did not run');
+      } finally { s2.dispose(); }
+    });
+
+    it('no password (the provider gives none) stops with the refusal and runs nothing', async () => {
+      reset();
+      const s = new NodeSession(node({ sudo: true }), { secrets: provider([], [undefined]), reconnect: false });
+      try {
+        await assert.rejects(s.exec('id -u', { sudo: true }),
+          (e: unknown) => isLabError(e, 'SudoFailed') && e.message === 'sudo refused the password for learner@127.0.0.1: no password was given.');
+        assert.deepEqual(seen.commands, ['sudo -n true']);
+      } finally { s.dispose(); }
+    });
+
+    it('requiretty: probes again in a pseudo-terminal and runs sudo there; stdin cannot go through it', async () => {
+      reset({ requiretty: true });
+      const lines: string[] = [];
+      const s = new NodeSession(node({ sudo: true }), { secrets: provider([], [PASSWORD]), reconnect: false, logger: captureLogger(lines) });
+      try {
+        const r = await s.exec('id -u', { sudo: true });
+        assert.equal(r.code, 0, r.stdout);
+        assert.match(r.stdout, /^root ran: 'id -u'$/m);
+        assert.deepEqual(seen.commands, ['sudo -n true', 'sudo -n true', "sudo -k -S -p '' -- true", "sudo -k -S -p '' -- sh -c 'id -u'"]);
+        assert.deepEqual(seen.ptys, seen.commands.slice(1));
+        await assert.rejects(s.exec('cat > f', { sudo: true, stdin: 'data' }), (e: unknown) => isLabError(e, 'NotSupported'));
+        assert.ok(lines.every((l) => !l.includes(PASSWORD)));
+      } finally { s.dispose(); }
+    });
+
+    it('a root login and a node without sudo run the command as it is', async () => {
+      reset();
+      for (const n of [node({ sudo: false }), node({ sudo: true, user: 'root' })]) {
+        seen.commands.length = 0;
+        const s = new NodeSession(n, { secrets: provider([], []), reconnect: false });
+        try {
+          await s.exec('id -u', { sudo: true }).catch(() => undefined);
+          assert.ok(!seen.commands.some((c) => c.startsWith('sudo')), seen.commands.join('\n'));
+        } finally { s.dispose(); }
+      }
+    });
   });
 
   it('times out and cancels commands', async () => {

@@ -39,8 +39,9 @@ function fixtureLab(): string {
   fs.writeFileSync(path.join(lab, 'c2.json'), JSON.stringify({
     kind: 'chapter', id: 'c2', title: { en: 'Two', 'zh-cn': '二' }, nodes: 'both',
     steps: [{ id: 'c2-swarm', title: { en: 'Swarm', 'zh-cn': '集群' }, nodes: 'both', when: { overlayPath: 'swarm' },
-      run: [{ run: 'docker swarm init --advertise-addr {{node1.ip}}', on: 'node1', when: { labDockerd: true } }],
-      verify: [{ kind: 'command', run: 'docker info --format "{{.Swarm.LocalNodeState}}"', on: 'node1', expect: { stdout: 'active' } }] }],
+      run: [{ run: 'docker swarm init --advertise-addr {{node1.ip}}', on: 'node1', when: { labDockerd: true } }, { run: 'iptables -S INPUT', sudo: true }],
+      verify: [{ kind: 'command', run: 'docker info --format "{{.Swarm.LocalNodeState}}"', on: 'node1', expect: { stdout: 'active' } },
+        { kind: 'command', run: 'ufw status', sudo: true }] }],
   }));
   for (const id of ['c1', 'c1-run', 'c1-fails', 'c2', 'c2-swarm']) {
     fs.writeFileSync(path.join(lab, 'text', `${id}.en.md`), prose(`T ${id}`, `Summary of ${id}.`));
@@ -101,6 +102,20 @@ describe('walkthrough generator', () => {
     const swarm = g.files['walkthroughs/c2-swarm.md']!;
     assert.ok(swarm.includes('{{.Swarm.LocalNodeState}}'), 'Go templates are left alone');
     assert.ok(swarm.includes('# local lab'), 'conditions are shown');
+  });
+
+  it('says which commands need root, in English and in Chinese, only on the steps that have them', () => {
+    const g = gen.generate(fixtureLab());
+    const page = g.files['walkthroughs/c2-swarm.md'] ?? '';
+    assert.match(page, /^_Runs on node1, then node2 · swarm path only · needs root \(sudo\)\._$/m);
+    assert.match(page, /^iptables -S INPUT {3}# as root$/m);
+    assert.match(page, /^docker swarm init --advertise-addr <node1-ip> {3}# local lab$/m);
+    assert.match(page, /`ufw status` succeeds _\(as root\)_/);
+    const [en, zh] = page.split('## 简体中文');
+    assert.match(en ?? '', /Commands marked `as root` need root\..*DOCKER_NET_LAB_SUDO_PASSWORD/);
+    assert.match(zh ?? '', /标有 `as root` 的命令需要 root 权限。.*DOCKER_NET_LAB_SUDO_PASSWORD/);
+    const plain = g.files['walkthroughs/c1-run.md'] ?? '';
+    assert.doesNotMatch(plain, /as root|needs root|root 权限/);
   });
 
   it('fails loudly when a prose file is missing or has no title', () => {

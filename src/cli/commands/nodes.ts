@@ -7,6 +7,7 @@ import type { NodeConfig } from '../../core/nodes/nodeConfig';
 import { nodeConfigSchema, readNodesFile } from '../../core/nodes/nodesFile';
 import type { SecretProvider, SecretRequest } from '../../core/ssh/nodeSession';
 import { defaultKnownHostsFiles } from '../../core/ssh/nodeSession';
+import { sudoRefusedMessage } from '../../core/ssh/sudoAccess';
 import { parseCliArgs } from '../cliArgs';
 import type { CliCommand, CliIo } from '../cliIo';
 
@@ -58,6 +59,10 @@ export function envSecretProvider(env: NodeJS.ProcessEnv): SecretProvider {
       const v = env[variable];
       const what = `${req.kind === 'sudo' ? 'sudo password' : req.kind}${req.keyFile === undefined ? '' : ` for ${req.keyFile}`}`;
       const code = req.kind === 'password' ? 'AuthFailed' : 'Cancelled';
+      if (req.kind === 'sudo' && (v === undefined || v === '')) {
+        // a refusal, not a cancel: the step stops with this sentence
+        return Promise.reject(new LabError('SudoFailed', sudoRefusedMessage(req.user, req.host, `no password was given (set ${variable})`), { node: req.node }));
+      }
       if (v === undefined || v === '' || req.retry === true) {
         return Promise.reject(new LabError(code, `${req.user}@${req.host} needs a ${what}; set ${variable}.`, { node: req.node }));
       }

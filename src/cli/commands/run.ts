@@ -1,6 +1,7 @@
 import { LabError } from '../../core/errors';
 import type { LabDefinition, OverlayPath } from '../../core/lab/labDefinition';
 import { overlayPaths } from '../../core/lab/labDefinition';
+import { parseMinimumKernel } from '../../core/lab/kernelPlan';
 import type { ConfirmRequest, RunEvent, StepResult, StepRunner } from '../../core/lab/stepRunner';
 import type { ProgressStore } from '../../core/lab/progressStore';
 import { labNodesFile } from '../../core/nodes/localLabPaths';
@@ -45,15 +46,29 @@ export async function openLabSession(io: CliIo, opts: { nodes?: string | undefin
     reconnect: { maxAttempts: 3 },
   });
   const printer = opts.json === true ? (): void => undefined : eventPrinter(io);
+  const minimumKernel = minimumKernelFromEnv(io.env);
   const runner = new StepRunner({
     lab, shells, progress,
     hosts: Object.fromEntries(nodesFile.nodes.map((n) => [n.name, n.host])),
     onEvent: printer,
     confirm: (req) => confirmOnTerminal(io, req, opts.yes),
     ...(opts.path === undefined ? {} : { overlayPath: opts.path }),
+    ...(minimumKernel === undefined ? {} : { minimumKernel }),
     logger: cliLogger(io),
   });
   return { lab, nodesFile, progress, runner, dispose: () => shells.dispose() };
+}
+
+/** The variable that raises the kernel the kernel step wants (`major.minor`), e.g. to make an upgrade needed in a test. */
+export const minimumKernelVariable = 'DOCKER_NET_LAB_MIN_KERNEL';
+
+/** The minimum kernel {@link minimumKernelVariable} asks for, or undefined. @throws LabError `InvalidInput` when it is not `major.minor`. */
+export function minimumKernelFromEnv(env: NodeJS.ProcessEnv): readonly [number, number] | undefined {
+  const text = env[minimumKernelVariable];
+  if (text === undefined || text === '') { return undefined; }
+  const v = parseMinimumKernel(text);
+  if (v === undefined) { throw new LabError('InvalidInput', `${minimumKernelVariable} must be major.minor (e.g. 6.2), not "${text.slice(0, 40)}".`); }
+  return v;
 }
 
 /** Prints runner events: each command echoed with its node, output lines prefixed with the node. */
@@ -74,7 +89,8 @@ export function eventPrinter(io: CliIo): (e: RunEvent) => void {
     const node = e.node ?? '';
     switch (e.type) {
       case 'step': flushAll(); io.out(`\n== ${e.stepId ?? ''}: ${e.text}\n`); break;
-      case 'command': flushAll(); io.out(`[${node}]$ ${e.text}\n`); break;
+      // `#`: the command needs root (it runs through sudo on a non-root node configured with sudo: true)
+      case 'command': flushAll(); io.out(`[${node}]${e.sudo === true ? '#' : '$'} ${e.text}\n`); break;
       case 'stdout':
       case 'stderr': {
         const key = `${e.type}\u0000${node}`;
@@ -93,7 +109,7 @@ export function eventPrinter(io: CliIo): (e: RunEvent) => void {
 
 /** Asks on the terminal (stdin must be a TTY) unless `yes`; refuses without a TTY. */
 export async function confirmOnTerminal(io: CliIo, req: ConfirmRequest, yes: boolean): Promise<boolean> {
-  const listing = req.commands.map((c) => `  [${c.node}]$ ${c.command}`).join('\n');
+  const listing = req.commands.map((c) => `  [${c.node}]${c.sudo === true ? '#' : '$'} ${c.command}`).join('\n');
   if (yes) { return true; }
   if (process.stdin.isTTY !== true) {
     io.err(`${req.title}\nThis needs confirmation; run again with --yes to allow:\n${listing}\n`);

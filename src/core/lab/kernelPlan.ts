@@ -2,8 +2,15 @@
  * Distro-aware kernel upgrade plans for the overlay chapter. The tutorial hit
  * `Failed to deserialize netlink ndmsg: invalid argument` on CentOS 7's 3.10 kernel: the overlay driver
  * needs VXLAN inside network namespaces, which works from Linux 3.16 on. Plans are pure data
- * (commands to run as root, then a reboot); the runner shows, confirms, runs and verifies them.
+ * (commands to run as root, then a reboot); the runner shows, confirms, runs them (through sudo on a
+ * non-root node), reboots the node and verifies the kernel it comes back with.
  */
+
+/** Parses a minimum kernel given as text (`6.2`), or `undefined` when it is not `major.minor`. */
+export function parseMinimumKernel(text: string): readonly [number, number] | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})$/.exec(text.trim());
+  return m === null ? undefined : [Number(m[1]), Number(m[2])];
+}
 
 /** The kernel version from which no upgrade is needed. */
 export const minimumKernel: readonly [number, number] = [3, 16];
@@ -62,6 +69,11 @@ function distroOf(os: Readonly<Record<string, string>>): { distro: KernelDistro;
 export interface KernelPlanOptions {
   /** ELRepo flavour on RHEL-like systems: long-term (`kernel-lt`, default) or mainline (`kernel-ml`). */
   readonly flavour?: 'lt' | 'ml';
+  /**
+   * The kernel from which no upgrade is needed (default {@link minimumKernel}). A lab that needs a newer
+   * one, or a test that makes an upgrade needed on a recent kernel, raises it.
+   */
+  readonly minimumKernel?: readonly [number, number];
 }
 
 /**
@@ -70,13 +82,16 @@ export interface KernelPlanOptions {
 export function kernelPlan(os: Readonly<Record<string, string>>, kernel: string, options: KernelPlanOptions = {}): KernelPlan {
   const d = distroOf(os);
   const pkg = `kernel-${options.flavour ?? 'lt'}`;
-  if (kernelAtLeast(kernel)) {
+  const min = options.minimumKernel ?? minimumKernel;
+  if (kernelAtLeast(kernel, min)) {
     return {
       needed: false, distro: d.distro, currentKernel: kernel, commands: [], reboot: false, notes: [],
-      reason: `Not needed: kernel ${kernel} is ${minimumKernel.join('.')} or newer, so VXLAN inside network namespaces (the overlay driver) works.`,
+      reason: `Not needed: kernel ${kernel} is ${min.join('.')} or newer, so VXLAN inside network namespaces (the overlay driver) works.`,
     };
   }
-  const old = `Kernel ${kernel} is older than ${minimumKernel.join('.')}: overlay networks fail there (netlink "invalid argument").`;
+  const old = min === minimumKernel
+    ? `Kernel ${kernel} is older than ${min.join('.')}: overlay networks fail there (netlink "invalid argument").`
+    : `Kernel ${kernel} is older than ${min.join('.')}, the minimum this lab asks for.`;
   switch (d.distro) {
     case 'centos7':
       return {
@@ -133,7 +148,7 @@ export function kernelPlan(os: Readonly<Record<string, string>>, kernel: string,
     default:
       return {
         needed: true, distro: 'unknown', currentKernel: kernel, reboot: false, commands: [],
-        reason: `${old} There is no automatic plan for ${os['PRETTY_NAME'] ?? 'this distribution'}: install a kernel ${minimumKernel.join('.')} or newer with its package manager, reboot, then run this step again.`,
+        reason: `${old} There is no automatic plan for ${os['PRETTY_NAME'] ?? 'this distribution'}: install a kernel ${min.join('.')} or newer with its package manager, reboot, then run this step again.`,
         notes: [],
       };
   }

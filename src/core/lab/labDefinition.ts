@@ -108,6 +108,11 @@ export interface CommandAction {
   readonly timeoutMs?: number;
   /** A file of the lab directory (relative path) written to the command's stdin. */
   readonly stdinFile?: string;
+  /**
+   * Needs root: runs through sudo on a node whose user is not root and that is configured with `sudo: true`
+   * (see `ExecOptions.sudo`); root logins and nodes without sudo run it as it is.
+   */
+  readonly sudo?: boolean;
 }
 
 /** A built-in action the runner implements in code (distro-aware plans, node reboots). */
@@ -143,6 +148,8 @@ export interface HttpCheck {
 export interface CommandCheck {
   readonly kind: 'command';
   readonly run: string;
+  /** Needs root (see {@link CommandAction.sudo}). */
+  readonly sudo?: boolean;
   readonly on?: NodeRole;
   readonly expect?: Expectation;
   readonly capture?: Capture;

@@ -94,11 +94,12 @@ export function parseFacts(name: string, configuredHost: string, stdout: string)
 }
 
 /**
- * Gathers the facts of one node with a single command.
- * @throws LabError from the shell (connection, cancel) or `CommandFailed`.
+ * Gathers the facts of one node with a single command, as root (through sudo on a non-root node configured
+ * for it): the firewall is visible to root only (`iptables -S`, `ufw status`).
+ * @throws LabError from the shell (connection, cancel, `SudoFailed`) or `CommandFailed`.
  */
 export async function gatherNodeFacts(shell: RemoteShell, configuredHost: string, signal?: AbortSignal): Promise<NodeFacts> {
-  const r = await shell.exec(factsCommand, { timeoutMs: 30_000, ...(signal === undefined ? {} : { signal }) });
+  const r = await shell.exec(factsCommand, { timeoutMs: 30_000, sudo: true, ...(signal === undefined ? {} : { signal }) });
   return parseFacts(shell.node, configuredHost, r.stdout);
 }
 

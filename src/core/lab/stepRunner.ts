@@ -13,7 +13,7 @@ import type {
 import { allSteps, findStep, isBuiltin, isSecretCapture, secretCaptureNames } from './labDefinition';
 import type { NodeFacts } from './labFacts';
 import { etcdApiOf, gatherNodeFacts, majorVersion } from './labFacts';
-import { kernelAtLeast, kernelPlan } from './kernelPlan';
+import { kernelAtLeast, kernelPlan, minimumKernel } from './kernelPlan';
 import type { ProgressStore } from './progressStore';
 import { lastPassedRun } from './progressStore';
 import type { TemplateVars } from './template';
@@ -35,6 +35,8 @@ export interface RunEvent {
   readonly text: string;
   /** For `result` events. */
   readonly status?: StepStatus;
+  /** For `command` events: the command needs root (it runs through sudo on a non-root node configured with `sudo: true`). */
+  readonly sudo?: boolean;
 }
 
 /** Outcome of a step. `skipped` = does not apply to the chosen variant; `cancelled` = declined or aborted. */
@@ -72,9 +74,20 @@ export interface ConfirmRequest {
   readonly stepId?: string;
   /** One line describing what will happen. */
   readonly title: string;
-  /** The exact commands (filled in where the values are known; `<cap.x>` where captured later). */
-  readonly commands: readonly { readonly node: string; readonly command: string }[];
+  /**
+   * The exact commands (filled in where the values are known; `<cap.x>` where captured later); `sudo`: it
+   * needs root (see {@link RunEvent.sudo}).
+   */
+  readonly commands: readonly PlannedCommand[];
   readonly notes?: readonly string[];
+}
+
+/** One command a confirmation shows: where it runs, the line, and whether it needs root. */
+export interface PlannedCommand {
+  readonly node: string;
+  readonly command: string;
+  /** Runs as root (through sudo where the node needs it). */
+  readonly sudo?: boolean;
 }
 
 /** Facts of both nodes plus the overlay path in force. */
@@ -104,6 +117,8 @@ export interface StepRunnerOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Longest wait for a rebooting node to come back, in ms (default 15 minutes). */
   readonly rebootTimeoutMs?: number;
+  /** The kernel from which the kernel step plans no upgrade (default: the overlay's {@link minimumKernel}). */
+  readonly minimumKernel?: readonly [number, number];
 }
 
 /** Options of one run. */
@@ -323,10 +338,10 @@ export class StepRunner {
    * chunks would escape the mask): its whole output is shown, masked, when it ends.
    */
   private async exec(stepId: string | undefined, node: string, command: string,
-    opts: { signal?: AbortSignal; stdin?: string; timeoutMs?: number; echo?: boolean; stream?: boolean; secretOutput?: boolean }): Promise<ExecResult> {
+    opts: { signal?: AbortSignal; stdin?: string; timeoutMs?: number; echo?: boolean; stream?: boolean; secretOutput?: boolean; sudo?: boolean }): Promise<ExecResult> {
     throwIfAborted(opts.signal);
     const sh = await this.shell(node, opts.signal);
-    if (opts.echo !== false) { this.emit({ type: 'command', node, stepId, text: command }); }
+    if (opts.echo !== false) { this.emit({ type: 'command', node, stepId, text: command, ...(opts.sudo === true ? { sudo: true } : {}) }); }
     const whole = opts.stream !== false && (opts.secretOutput === true || this.hasSecret(command));
     // streamed output goes out in whole lines, so a secret is never split across two events (and escapes the mask)
     const lines = (type: 'stdout' | 'stderr'): { push: (t: string) => void; end: () => void } => {
@@ -347,6 +362,7 @@ export class StepRunner {
       r = await sh.exec(command, {
         ...(opts.signal === undefined ? {} : { signal: opts.signal }),
         ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }),
+        ...(opts.sudo === true ? { sudo: true } : {}),
         timeoutMs: opts.timeoutMs ?? defaultTimeoutMs,
         ...(opts.stream === false || whole ? {} : { onStdout: out.push, onStderr: err.push }),
       });
@@ -415,11 +431,12 @@ export class StepRunner {
         ...(stdin === undefined ? {} : { stdin }),
         ...(a.timeoutMs === undefined ? {} : { timeoutMs: a.timeoutMs }),
         ...(a.capture !== undefined && isSecretCapture(a.capture) ? { secretOutput: true } : {}),
+        ...(a.sudo === true ? { sudo: true } : {}),
       });
       const why = unmetExpectation(a.expect, res);
       return { ok: why === undefined, why, res, cmd };
     }, (failed, next) => this.retryCommand(stepId, self, a.retry, failed.res, next), a.retry?.undo === undefined ? undefined : async () => {
-      await this.exec(stepId, self.name, renderTemplate(a.retry?.undo ?? '', this.vars(facts, self)), { ...(signal === undefined ? {} : { signal }) });
+      await this.exec(stepId, self.name, renderTemplate(a.retry?.undo ?? '', this.vars(facts, self)), { ...(signal === undefined ? {} : { signal }), ...(a.sudo === true ? { sudo: true } : {}) });
     });
     throwIfAborted(signal);
     if (!r.ok) {
@@ -470,7 +487,7 @@ export class StepRunner {
     const so = { ...(signal === undefined ? {} : { signal }), timeoutMs: 60_000, echo, stream: false };
     if (c.kind === 'command') {
       const cmd = renderTemplate(c.run, vars);
-      const r = await this.exec(stepId, self.name, cmd, so);
+      const r = await this.exec(stepId, self.name, cmd, { ...so, ...(c.sudo === true ? { sudo: true } : {}) });
       const why = unmetExpectation(c.expect, r);
       return { ok: why === undefined, detail: `${why ?? ''}${tail(r)}`, what: cmd, captureText: r.stdout, output: outputOf(r), found: firstLine(r) };
     }
@@ -524,14 +541,16 @@ export class StepRunner {
   }
 
   /** The commands of a step's prepare + run actions, filled in as far as known (for confirmations and display). */
-  async plannedCommands(stepId: string, signal?: AbortSignal): Promise<{ node: string; command: string }[]> {
+  async plannedCommands(stepId: string, signal?: AbortSignal): Promise<PlannedCommand[]> {
     const ref = this.requireStep(stepId);
     const facts = await this.facts(signal);
-    const out: { node: string; command: string }[] = [];
+    const out: PlannedCommand[] = [];
     for (const a of [...ref.step.prepare, ...ref.step.run]) {
       for (const self of this.targets(facts, a.on ?? ref.step.nodes)) {
         if (!conditionHolds(a.when, self, facts.overlayPath)) { continue; }
-        out.push({ node: self.name, command: isBuiltin(a) ? `(${a.builtin}: shown and confirmed separately)` : this.preview(a.run, facts, self) });
+        out.push(isBuiltin(a)
+          ? { node: self.name, command: `(${a.builtin}: shown and confirmed separately)` }
+          : { node: self.name, command: this.preview(a.run, facts, self), ...(a.sudo === true ? { sudo: true } : {}) });
       }
     }
     return out;
@@ -748,7 +767,7 @@ export class StepRunner {
   async reset(opts: RunOptions = {}): Promise<{ ok: boolean; cancelled: boolean; failures: string[] }> {
     const facts = await this.facts(opts.signal);
     const steps = allSteps(this.lab).reverse();
-    const commands: { node: string; command: string }[] = [];
+    const commands: PlannedCommand[] = [];
     const pseudo = (id: string): StepDefinition => ({
       id, title: { en: id, 'zh-cn': id }, nodes: 'both', prerequisites: [], destructive: true, probe: [], prepare: [], run: [], verify: [], cleanup: [], supersededBy: [],
     });
@@ -759,7 +778,9 @@ export class StepRunner {
     for (const p of plan) {
       for (const a of p.actions) {
         for (const self of this.targets(facts, a.on ?? p.step.nodes)) {
-          if (!isBuiltin(a) && conditionHolds(a.when, self, facts.overlayPath, true)) { commands.push({ node: self.name, command: this.preview(a.run, facts, self) }); }
+          if (!isBuiltin(a) && conditionHolds(a.when, self, facts.overlayPath, true)) {
+            commands.push({ node: self.name, command: this.preview(a.run, facts, self), ...(a.sudo === true ? { sudo: true } : {}) });
+          }
         }
       }
     }
@@ -793,9 +814,13 @@ export class StepRunner {
     return this.options.confirm(req);
   }
 
-  /** The kernel built-in: show the plan; when needed confirm, run, reboot, wait, reconnect, verify. */
+  /**
+   * The kernel built-in: show the plan; when needed confirm, run it as root (through sudo on a non-root node),
+   * reboot, wait for the node to go down and come back (a new boot id), reconnect, verify the new `uname -r`.
+   */
   private async runBuiltin(step: StepDefinition, _facts: LabFacts, self: NodeFacts, _a: BuiltinAction, signal?: AbortSignal): Promise<string | undefined> {
-    const plan = kernelPlan(self.osRelease, self.kernel);
+    const min = this.options.minimumKernel ?? minimumKernel;
+    const plan = kernelPlan(self.osRelease, self.kernel, { minimumKernel: min });
     const os = self.osRelease['PRETTY_NAME'] ?? 'unknown distribution';
     this.emit({ type: 'info', stepId: step.id, node: self.name, text: `${os}, kernel ${self.kernel}: ${plan.reason}` });
     if (!plan.needed) { return undefined; }
@@ -803,37 +828,51 @@ export class StepRunner {
     if (plan.commands.length === 0) { return `${self.name}: ${plan.reason}`; }
     const ok = await this.ask({
       kind: 'kernel', stepId: step.id, title: `Upgrade the kernel of ${self.name} and reboot it.`, notes: plan.notes,
-      commands: [...plan.commands, 'reboot'].map((command) => ({ node: self.name, command })),
+      commands: [...plan.commands, 'reboot'].map((command) => ({ node: self.name, command, sudo: true })),
     });
     if (!ok) { return `${self.name}: the kernel upgrade was not confirmed.`; }
+    const so = signal === undefined ? {} : { signal };
+    const t0 = Date.now();
     for (const c of plan.commands) {
-      const r = await this.exec(step.id, self.name, c, { ...(signal === undefined ? {} : { signal }), timeoutMs: 1_800_000 });
+      const r = await this.exec(step.id, self.name, c, { ...so, timeoutMs: 1_800_000, sudo: true });
       if (r.code !== 0) { return `${self.name}: "${c}" failed with exit code ${String(r.code)}${tail(r)}`; }
     }
+    this.log.info(`kernel: ${self.name}: the plan ran in ${Date.now() - t0} ms`);
     const before = self.kernel;
-    await this.exec(step.id, self.name, 'nohup sh -c "sleep 2; reboot" >/dev/null 2>&1 &', { ...(signal === undefined ? {} : { signal }), timeoutMs: 30_000 });
-    this.emit({ type: 'info', stepId: step.id, node: self.name, text: 'Rebooting; waiting for the node to come back…' });
-    await this.sleep(15_000, signal);
+    const bootIdBefore = (await this.exec(step.id, self.name, bootIdCommand, { ...so, timeoutMs: 15_000, echo: false, stream: false })).stdout.trim();
+    await this.exec(step.id, self.name, 'nohup sh -c "sleep 2; reboot" >/dev/null 2>&1 &', { ...so, timeoutMs: 30_000, sudo: true });
+    const tReboot = Date.now();
+    this.emit({ type: 'info', stepId: step.id, node: self.name, text: 'Rebooting; waiting for the node to go down and come back…' });
+    await this.sleep(5_000, signal);
     const deadline = Date.now() + (this.options.rebootTimeoutMs ?? 900_000);
+    let wentDown = false;
     while (Date.now() < deadline) {
       throwIfAborted(signal);
       try {
         const sh = await this.shells.shell(self.name, signal);
-        const r = await sh.exec('uname -r', { timeoutMs: 15_000, ...(signal === undefined ? {} : { signal }) });
-        const now = r.stdout.trim();
-        if (r.code === 0 && now !== '') {
+        const r = await sh.exec(`${bootIdCommand}; uname -r`, { timeoutMs: 15_000, ...so });
+        const [bootId = '', now = ''] = r.stdout.trim().split('\n').map((l) => l.trim());
+        // the same boot id: the node has not gone down yet (shutting down takes a while)
+        if (r.code === 0 && now !== '' && (bootIdBefore === '' ? wentDown : bootId !== bootIdBefore)) {
           this.invalidateFacts();
-          this.emit({ type: 'info', stepId: step.id, node: self.name, text: `Back with kernel ${now} (was ${before}).` });
-          return kernelAtLeast(now) ? undefined : `${self.name} came back with kernel ${now}, still older than needed: pick the new kernel in the boot menu.`;
+          const secs = ((Date.now() - tReboot) / 1000).toFixed(0);
+          this.emit({ type: 'info', stepId: step.id, node: self.name, text: `Back after ${secs} s with kernel ${now} (was ${before}).` });
+          this.log.info(`kernel: ${self.name}: reboot to a working session in ${Date.now() - tReboot} ms`);
+          return kernelAtLeast(now, min) ? undefined : `${self.name} came back with kernel ${now}, still older than ${min.join('.')}: pick the new kernel in the boot menu.`;
         }
       } catch (e) {
         if (isLabError(e, 'Cancelled')) { throw e; }
+        if (!wentDown) { this.emit({ type: 'info', stepId: step.id, node: self.name, text: `${self.name} is down (${describeError(e)}); waiting for it…` }); }
+        wentDown = true;
       }
       await this.sleep(5_000, signal);
     }
     return `${self.name} did not come back within the reboot timeout.`;
   }
 }
+
+/** Prints the id the kernel gives each boot (a new one after a reboot). */
+const bootIdCommand = 'cat /proc/sys/kernel/random/boot_id';
 
 /** One attempt of a check: the verdict, why it failed, and what it saw (bounded for display, whole for the log). */
 interface CheckAttempt {

@@ -10,7 +10,8 @@ import type { Logger } from '../logger';
 import { createStreamRedactor, redact, registerSecret, silentLogger } from '../logger';
 import type { NodeConfig } from '../nodes/nodeConfig';
 import type { ExecOptions, ExecResult, RemoteShell } from '../remoteShell';
-import { shellQuote } from '../util/shellQuote';
+import type { SudoAccess } from './sudoAccess';
+import { classifySudoCheck, classifySudoProbe, sudoCheckCommand, sudoCommandLine, sudoProbeCommand, sudoRefusedCommand, sudoRefusedMessage } from './sudoAccess';
 import type { HostKeyPrompt, HostKeyVerdict } from './hostKeys';
 import { appendKnownHost, checkHostKey, fingerprintOfKey, hostKeyCheckCommand, keyTypeOfBlob, readKnownHostsFiles } from './hostKeys';
 
@@ -131,6 +132,8 @@ export class NodeSession implements RemoteShell {
   private reconnectAttempt = 0;
   /** Fingerprint of the host key of the live connection (what sudo secrets are bound to). */
   private acceptedFingerprint: string | undefined;
+  /** What sudo needs on the live connection (see {@link ./sudoAccess}), once found. */
+  private sudo: { readonly client: Client; readonly ready: Promise<{ access: SudoAccess; password?: string }> } | undefined;
   private readonly logger: Logger;
 
   constructor(readonly config: NodeConfig, private readonly options: NodeSessionOptions = {}) {
@@ -420,6 +423,7 @@ export class NodeSession implements RemoteShell {
     if (this.client !== client) { return; }
     this.client = undefined;
     this.acceptedFingerprint = undefined;
+    this.sudo = undefined;
     if (this.stateValue === 'disposed') { return; }
     this.logger.warn(`ssh: connection to ${this.node} closed`);
     this.setState('offline', new LabError('Disconnected', `The SSH connection to ${this.node} (${this.where()}) was closed.`, { node: this.node }));
@@ -450,41 +454,129 @@ export class NodeSession implements RemoteShell {
 
   /**
    * Runs a command line on the node (see {@link RemoteShell.exec}). With `sudo` and a non-root user
-   * on a node configured for sudo, runs `sudo -S -p '' sh -c …` and writes the sudo password
-   * (from the provider) to stdin; it is never put on the command line. Stdout and stderr are
-   * redacted as whole streams ({@link createStreamRedactor}): the chunks and the result never show
-   * a registered secret, also when one is split across chunks.
-   * @throws LabError `Cancelled`, `Timeout`, `Disconnected`, `SudoFailed` or a connect error.
+   * on a node configured for sudo, runs it as root through sudo ({@link ./sudoAccess}): what the
+   * node's sudo needs (no password, a password, a terminal) is found once per connection; a password
+   * is asked from the provider once, checked, and written to stdin — never onto the command line.
+   * Stdout and stderr are redacted as whole streams ({@link createStreamRedactor}): the chunks and the
+   * result never show a registered secret, also when one is split across chunks.
+   * @throws LabError `Cancelled`, `Timeout`, `Disconnected`, `SudoFailed` (sudo refused the password or
+   *   the user, or is missing), `NotSupported` (stdin through a sudo that needs a terminal) or a connect error.
    */
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const client = await this.connect(options.signal);
-    let line = command;
-    let stdinPrefix = '';
     if (options.sudo === true && this.config.sudo === true && this.config.user !== 'root') {
-      const hostKeyFingerprint = this.acceptedFingerprint;
-      if (hostKeyFingerprint === undefined) { throw new LabError('Disconnected', `The connection to ${this.node} has no verified host key.`, { node: this.node }); }
-      const pw = await this.options.secrets?.getSecret({
-        kind: 'sudo', node: this.node, user: this.config.user, host: this.config.host, port: this.config.port, hostKeyFingerprint,
-      });
-      if (pw === undefined) { throw new LabError('Cancelled', `No sudo password given for ${this.config.user}@${this.config.host}.`, { node: this.node }); }
-      registerSecret(pw);
-      line = `sudo -S -p '' -- sh -c ${shellQuote(command)}`;
-      stdinPrefix = `${pw}\n`;
+      return this.execAsRoot(client, command, options);
     }
     throwIfAborted(options.signal);
     this.logger.debug(`ssh: ${this.node}$ ${redact(command)}`);
+    return this.run(client, command, options, '', false);
+  }
+
+  private async execAsRoot(client: Client, command: string, options: ExecOptions): Promise<ExecResult> {
+    const { access, password } = await this.sudoAccess(client, options.signal);
+    if (access.pty && options.stdin !== undefined) {
+      throw new LabError('NotSupported', `sudo on ${this.node} needs a terminal (requiretty), and a command that reads stdin cannot get one.`, {
+        node: this.node, fix: 'Remove "Defaults requiretty" from the node\'s sudoers (visudo), or run this command yourself.',
+      });
+    }
+    throwIfAborted(options.signal);
+    this.logger.debug(`ssh: ${this.node}# ${redact(command)}${access.pty ? ' (sudo in a terminal)' : ''}`);
+    const r = await this.run(client, sudoCommandLine(command, access), options, password === undefined ? '' : `${password}\n`, access.pty);
+    if (access.password && sudoRefusedCommand({ code: r.code, text: `${r.stderr}\n${r.stdout}` })) {
+      // the password changed since it was checked: check (and ask) again next time
+      if (this.sudo?.client === client) { this.sudo = undefined; }
+      throw this.sudoRefused();
+    }
+    return r;
+  }
+
+  private sudoRefused(why?: string): LabError {
+    const { user, host } = this.config;
+    return new LabError('SudoFailed', sudoRefusedMessage(user, host, why), {
+      node: this.node, fix: `Check the sudo password of ${user} on ${host}: it is asked again (the CLI reads DOCKER_NET_LAB_SUDO_PASSWORD).`,
+    });
+  }
+
+  /** What this connection's sudo needs (found once per connection; concurrent callers share the answer). */
+  private sudoAccess(client: Client, signal?: AbortSignal): Promise<{ access: SudoAccess; password?: string }> {
+    if (this.sudo?.client !== client) {
+      const ready = this.findSudoAccess(client, signal);
+      this.sudo = { client, ready };
+      // a failed attempt is not kept: the next command probes (and asks) again
+      ready.catch(() => { if (this.sudo?.ready === ready) { this.sudo = undefined; } });
+    }
+    return this.sudo.ready;
+  }
+
+  private async findSudoAccess(client: Client, signal?: AbortSignal): Promise<{ access: SudoAccess; password?: string }> {
+    const { user, host } = this.config;
+    const quiet = { timeoutMs: 20_000, ...(signal === undefined ? {} : { signal }) };
+    const probe = async (pty: boolean): Promise<ReturnType<typeof classifySudoProbe>> => {
+      const r = await this.run(client, sudoProbeCommand, quiet, '', pty);
+      return classifySudoProbe({ code: r.code, text: `${r.stderr}\n${r.stdout}` });
+    };
+    let found = await probe(false);
+    const pty = found.verdict === 'tty';
+    if (pty) { found = await probe(true); }
+    if (found.verdict === 'ok') {
+      this.logger.info(`ssh: ${this.node}: sudo runs without a password${pty ? ' (in a terminal: requiretty)' : ''}`);
+      return { access: { pty, password: false } };
+    }
+    if (found.verdict !== 'password') {
+      const why = found.verdict === 'unavailable' ? (found.reason === '' ? 'sudo did not run' : found.reason) : 'it wants a terminal even in one';
+      throw new LabError('SudoFailed', `sudo cannot run commands as root for ${user}@${host} on ${this.node}: ${why}.`, {
+        node: this.node, fix: `Install sudo on ${host} and give ${user} sudo rights (e.g. add it to the sudo group), or connect as root.`,
+      });
+    }
+    const hostKeyFingerprint = this.acceptedFingerprint;
+    if (hostKeyFingerprint === undefined) { throw new LabError('Disconnected', `The connection to ${this.node} has no verified host key.`, { node: this.node }); }
+    const request = { kind: 'sudo' as const, node: this.node, user, host, port: this.config.port, hostKeyFingerprint };
+    for (let retry = false; ; retry = true) {
+      let pw: string | undefined;
+      try {
+        pw = await this.options.secrets?.getSecret(retry ? { ...request, retry } : request);
+      } catch (e) {
+        // a provider that cannot ask again (the CLI) ends with the refusal itself
+        if (retry) { throw this.sudoRefused(); }
+        throw e;
+      }
+      if (pw === undefined || pw === '') { throw retry ? this.sudoRefused() : this.sudoRefused('no password was given'); }
+      registerSecret(pw);
+      const r = await this.run(client, sudoCheckCommand, quiet, `${pw}\n`, pty);
+      const checked = classifySudoCheck({ code: r.code, text: `${r.stderr}\n${r.stdout}` });
+      if (checked.verdict === 'ok') {
+        this.logger.info(`ssh: ${this.node}: sudo accepted the password${pty ? ' (in a terminal: requiretty)' : ''}`);
+        return { access: { pty, password: true }, password: pw };
+      }
+      if (checked.verdict === 'not-allowed') {
+        throw new LabError('SudoFailed', `sudo accepted the password for ${user}@${host}, but ${user} may not run commands as root on ${this.node}.`, {
+          node: this.node, fix: `Give ${user} sudo rights on ${host} (e.g. add it to the sudo group), or connect as root.`,
+        });
+      }
+      if (checked.verdict === 'failed') {
+        throw new LabError('SudoFailed', `sudo on ${this.node} failed to check the password for ${user}@${host}: ${checked.reason}.`, { node: this.node });
+      }
+      if (retry) { throw this.sudoRefused(); }
+      this.logger.warn(`ssh: ${this.node}: sudo refused the password for ${user}@${host}; asking again`);
+    }
+  }
+
+  /** Starts one command channel (in a pseudo-terminal with echo off when `pty`) and collects its result. */
+  private run(client: Client, line: string, options: ExecOptions, stdinPrefix: string, pty: boolean): Promise<ExecResult> {
     return new Promise<ExecResult>((resolve, reject) => {
-      client.exec(line, (err, stream) => {
+      const onChannel = (err: Error | undefined, stream: ClientChannel): void => {
         if (err !== undefined && err !== null) {
           reject(new LabError('Disconnected', `Cannot start a command on ${this.node}: ${redact(err.message)}.`, { node: this.node, cause: err }));
           return;
         }
-        this.runChannel(stream, options, stdinPrefix, resolve, reject);
-      });
+        this.runChannel(stream, options, stdinPrefix, pty, resolve, reject);
+      };
+      // no echo: the password written to the terminal is never sent back; no CR before each LF
+      if (pty) { client.exec(line, { pty: { term: 'dumb', modes: { ECHO: 0, ECHONL: 0, ONLCR: 0 } } }, onChannel); } else { client.exec(line, onChannel); }
     });
   }
 
-  private runChannel(stream: ClientChannel, options: ExecOptions, stdinPrefix: string,
+  private runChannel(stream: ClientChannel, options: ExecOptions, stdinPrefix: string, pty: boolean,
     resolve: (r: ExecResult) => void, reject: (e: unknown) => void): void {
     // each stream is decoded, then redacted as a whole (a secret split across chunks is masked too)
     const outDec = new StringDecoder('utf8');
@@ -529,7 +621,8 @@ export class NodeSession implements RemoteShell {
     });
     stream.on('error', (e: Error) => finish(new LabError('Disconnected', `The command channel on ${this.node} failed: ${redact(e.message)}.`, { node: this.node, cause: e })));
     if (stdinPrefix !== '' || options.stdin !== undefined) { stream.write(stdinPrefix + (options.stdin ?? '')); }
-    stream.end();
+    // a terminal's input is not closed (sshd would pass no end-of-file through it); the command ends by itself
+    if (!pty) { stream.end(); }
   }
 
   /**
