@@ -6,17 +6,18 @@ import type { NodesFile } from '../src/core/nodes/nodesFile';
 import type { NodeConfig } from '../src/core/nodes/nodeConfig';
 import { shellQuote } from '../src/core/util/shellQuote';
 import type { LabMode, LabNode, LabPaths, NodePaths } from './labLayout';
+import type { LabProfile } from './labProfiles';
 import { dockerTcpPort, etcdClientPort, etcdPeerPort, labHostIp, labModes, labNodes } from './labLayout';
 
 /** A parsed `lab` command line. */
 export type LabArgs =
-  | { readonly action: 'up'; readonly mode: LabMode; readonly modeGiven: boolean; readonly profile?: 'legacy' | 'modern' | 'mixed' }
+  | { readonly action: 'up'; readonly mode: LabMode; readonly modeGiven: boolean; readonly profile?: LabProfile }
   | { readonly action: 'down'; readonly purge: boolean }
   | { readonly action: 'status'; readonly json: boolean };
 
 /** Usage text of `docker-net-lab lab`. */
 export const labUsage = [
-  'usage: docker-net-lab lab up [--mode cluster|swarm|plain] [--profile legacy|modern|mixed]',
+  'usage: docker-net-lab lab up [--mode cluster|swarm|plain] [--profile legacy|modern|mixed|vm|vm-legacy]',
   '       docker-net-lab lab status [--json]',
   '       docker-net-lab lab down [--purge]',
 ].join('\n');
@@ -43,10 +44,10 @@ export function parseLabArgs(args: readonly string[]): LabArgs {
     case 'up': {
       const mode = values['mode'];
       const profile = values['profile'];
-      if (profile !== undefined && (typeof profile !== 'string' || !['legacy', 'modern', 'mixed'].includes(profile))) {
-        throw bad(`Unknown profile "${typeof profile === 'string' ? profile : ''}": use legacy, modern or mixed.`);
+      if (profile !== undefined && (typeof profile !== 'string' || !['legacy', 'modern', 'mixed', 'vm', 'vm-legacy'].includes(profile))) {
+        throw bad(`Unknown profile "${typeof profile === 'string' ? profile : ''}": use legacy, modern, mixed, vm or vm-legacy.`);
       }
-      const prof = profile === undefined ? {} : { profile: profile as 'legacy' | 'modern' | 'mixed' };
+      const prof = profile === undefined ? {} : { profile: profile as LabProfile };
       if (mode === undefined) { return { action, mode: 'cluster', modeGiven: false, ...prof }; }
       if (typeof mode !== 'string' || !(labModes as readonly string[]).includes(mode)) {
         throw bad(`Unknown mode "${typeof mode === 'string' ? mode : ''}": use cluster, swarm or plain.`);

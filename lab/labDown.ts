@@ -5,6 +5,7 @@ import { isMountPoint, labNetnsPresent, linkExists, listNetns, mountsUnder, netn
 import { stopNode } from './labNodeControl';
 import { run, terminate } from './labProc';
 import { purgeModernState } from './modernNode';
+import { vmTearDown } from './vmLab';
 
 /** Options of {@link labDown}. */
 export interface DownOptions {
@@ -42,6 +43,10 @@ export async function labDown(paths: LabPaths, opts: DownOptions, log: (line: st
       if (r.stopped.length > 0) { log(`${r.node}: stopped ${r.stopped.join(', ')}`); }
       if (r.leftovers > 0) { notes.push(`${r.node}: killed ${r.leftovers} leftover process(es)`); }
     }
+  });
+
+  await phase('virtual machines', async () => {
+    for (const line of await vmTearDown(paths, opts.purge)) { log(line); }
   });
 
   await phase('namespaces', async () => {

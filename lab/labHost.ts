@@ -89,6 +89,8 @@ export const labPackages: readonly string[] = [
   'iproute2', 'curl', 'iptables', 'util-linux', 'tar', 'debian-archive-keyring',
   // sudo: the lab tests log in as a non-root user with a real sudo (legacy nodes use this machine's /usr)
   'sudo',
+  // the vm profiles: QEMU, qemu-img, mkfs.ext4 -d and debugfs, dpkg-scanpackages (lab apt repository), openssl passwd
+  'qemu-system-x86', 'qemu-utils', 'e2fsprogs', 'dpkg-dev', 'openssl',
 ];
 
 /** Which of `pkgs` dpkg does not list as installed. */

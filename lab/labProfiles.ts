@@ -6,21 +6,38 @@ import type { LabMode, LabNode, LabPaths, NodePaths } from './labLayout';
 import { labNodes } from './labLayout';
 import { etcdArgs } from './labConfig';
 import { modernRootfsFiles } from './modernRootfs';
+import type { VmFlavour } from './vmFlavours';
+import { vmFlavours } from './vmFlavours';
 
 /**
  * Which userspace the lab nodes run:
  * - `legacy`: the host's own binaries (Debian 12: Docker 20.10, etcd 3.4, OpenSSH 9) on both nodes;
  * - `modern`: a Debian trixie root filesystem (Docker 26, etcd 3.5, OpenSSH 10) on both nodes;
- * - `mixed`: docker-node1 legacy, docker-node2 modern.
+ * - `mixed`: docker-node1 legacy, docker-node2 modern;
+ * - `vm`: both nodes are QEMU virtual machines running Debian forky (own kernel, systemd, Docker 28; lab/vmLab.ts);
+ * - `vm-legacy`: both nodes are Debian bookworm VMs (Docker 20.10 under systemd 252, etcd 3.4).
  * Names and addresses are the same in every profile.
  */
-export type LabProfile = 'legacy' | 'modern' | 'mixed';
+export type LabProfile = 'legacy' | 'modern' | 'mixed' | 'vm' | 'vm-legacy';
 
 /** The profiles, default first. */
-export const labProfiles: readonly LabProfile[] = ['legacy', 'modern', 'mixed'];
+export const labProfiles: readonly LabProfile[] = ['legacy', 'modern', 'mixed', 'vm', 'vm-legacy'];
 
-/** What one node runs: the host's binaries (`legacy`) or the trixie rootfs (`modern`). */
-export type NodeKind = 'legacy' | 'modern';
+/** What one node runs: the host's binaries (`legacy`), the trixie rootfs (`modern`) or a virtual machine (`vm`). */
+export type NodeKind = 'legacy' | 'modern' | 'vm';
+
+/** The profiles whose nodes are virtual machines. */
+export type VmProfile = 'vm' | 'vm-legacy';
+
+/** True when the nodes of `profile` are QEMU virtual machines. */
+export function isVmProfile(profile: LabProfile): profile is VmProfile {
+  return profile === 'vm' || profile === 'vm-legacy';
+}
+
+/** The Debian release the VMs of a VM profile run. */
+export function vmFlavourOf(profile: VmProfile): VmFlavour {
+  return profile === 'vm' ? 'forky' : 'bookworm';
+}
 
 /** True when `s` names a profile. */
 export function isLabProfile(s: unknown): s is LabProfile {
@@ -29,6 +46,7 @@ export function isLabProfile(s: unknown): s is LabProfile {
 
 /** The kind of `node` in `profile` (mixed: the first node legacy, the others modern). */
 export function nodeKind(profile: LabProfile, node: LabNode): NodeKind {
+  if (isVmProfile(profile)) { return 'vm'; }
   if (profile === 'legacy') { return 'legacy'; }
   if (profile === 'modern') { return 'modern'; }
   return node.name === labNodes[0]?.name ? 'legacy' : 'modern';
@@ -46,6 +64,15 @@ export function profileNeedsModernRootfs(profile: LabProfile): boolean {
  * @throws LabError `InvalidInput` for `--mode cluster` with a modern node.
  */
 export function modeForProfile(profile: LabProfile, mode: LabMode, modeGiven: boolean): LabMode {
+  if (isVmProfile(profile)) {
+    const spec = vmFlavours[vmFlavourOf(profile)];
+    if (!modeGiven) { return spec.defaultMode; }
+    if (mode === 'cluster' && spec.defaultMode !== 'cluster') {
+      throw new LabError('InvalidInput',
+        `--mode cluster needs Docker 20.10 or older, but profile "${profile}" runs Docker 28 (no --cluster-store since Docker 24). Use --profile vm-legacy for the cluster store.`);
+    }
+    return mode;
+  }
   if (!profileNeedsModernRootfs(profile) || mode !== 'cluster') { return mode; }
   if (modeGiven) {
     throw new LabError('InvalidInput',
@@ -84,6 +111,10 @@ export function etcdPlan(profile: LabProfile, node: LabNode, np: NodePaths, path
 
 /** One line per node for `lab up` output: what it runs. */
 export function profileSummary(profile: LabProfile): string[] {
+  if (isVmProfile(profile)) {
+    const spec = vmFlavours[vmFlavourOf(profile)];
+    return labNodes.map((n) => `${n.name} ${n.ip}: ${spec.summary}; user learner (sudo asks for a password), ufw on (22/tcp only)`);
+  }
   const lines = labNodes.map((n) => (nodeKind(profile, n) === 'modern'
     ? `${n.name} ${n.ip}: modern (Debian trixie rootfs: Docker 26, etcd 3.5, OpenSSH 10)`
     : `${n.name} ${n.ip}: legacy (host binaries: Docker 20.10, etcd ${profileNeedsModernRootfs(profile) ? '3.5 from the trixie rootfs' : '3.4'}, OpenSSH 9)`));
@@ -149,6 +180,7 @@ export interface NodeVersionFacts {
 
 /** The userspace label of a node kind. */
 export function userspaceOf(kind: NodeKind): string {
+  if (kind === 'vm') { return 'QEMU virtual machine'; }
   return kind === 'modern' ? 'Debian trixie rootfs' : 'host';
 }
 

@@ -5,7 +5,8 @@ import { modeFromFlagsText } from './labConfig';
 import { daemonPid } from './labNodeControl';
 import { nodeHttp, tcpBanner } from './labProc';
 import type { LabProfile, NodeKind } from './labProfiles';
-import { nodeKind, readLabProfile, userspaceOf } from './labProfiles';
+import { isVmProfile, nodeKind, readLabProfile, userspaceOf, vmFlavourOf } from './labProfiles';
+import { vmNodeStatus } from './vmLab';
 
 /** State of one daemon on a node. */
 export interface DaemonStatus {
@@ -78,6 +79,11 @@ export async function nodeStatus(node: LabNode, paths: LabPaths): Promise<NodeSt
 /** Probes both nodes. `up` is true when every daemon on every node answers. */
 export async function labStatus(paths: LabPaths): Promise<LabStatus> {
   const profile = readLabProfile(paths);
+  if (isVmProfile(profile)) {
+    const flavour = vmFlavourOf(profile);
+    const vms = await Promise.all(labNodes.map((n) => vmNodeStatus(paths, flavour, n)));
+    return { up: vms.every((n) => n.sshd.up && n.dockerd.up), nodes: vms, profile };
+  }
   const nodes = await Promise.all(labNodes.map(async (n) => ({ ...(await nodeStatus(n, paths)), kind: nodeKind(profile, n) })));
   return { up: nodes.every((n) => n.sshd.up && n.etcd.up && n.dockerd.up), nodes, profile };
 }

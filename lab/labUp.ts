@@ -13,7 +13,9 @@ import { applyNodeGuard } from './labGuard';
 import { labStatus } from './labStatus';
 import { runOk, waitFor } from './labProc';
 import type { LabProfile } from './labProfiles';
-import { etcdPlan, nodeKind, planProfile, profileNeedsModernRootfs, withProfileFacts, writeLabProfile } from './labProfiles';
+import { etcdPlan, isVmProfile, nodeKind, planProfile, profileNeedsModernRootfs, readLabProfile, vmFlavourOf, withProfileFacts, writeLabProfile } from './labProfiles';
+import type { VmBootReport } from './vmLab';
+import { ensureVmImages, vmBringUp, vmRemnants, vmsRunning } from './vmLab';
 import { ensureModernRootfs } from './modernRootfs';
 import { nodeVersionFacts, startModernAnchor, writeModernAnchorScript } from './modernNode';
 
@@ -34,13 +36,19 @@ export interface UpReport {
   readonly totalMs: number;
   readonly mode: LabMode;
   readonly profile: LabProfile;
+  /** How each VM came up (VM profiles only). */
+  readonly vms?: readonly VmBootReport[];
 }
 
 async function ip(args: readonly string[]): Promise<void> {
   await runOk('ip', args);
 }
 
-async function createNetwork(paths: LabPaths): Promise<void> {
+/**
+ * Creates the lab LAN without nodes: the switch namespace with its bridge and the machine's veth (10.99.0.1), and
+ * records what the lab created on the host (lab/labHost.ts). The nodes join it: namespaces by veth, VMs by tap.
+ */
+export async function createSwitch(paths: LabPaths): Promise<void> {
   const state = readLabState(paths);
   const runNetnsExisted = fs.existsSync('/run/netns');
   const varLibDockerExisted = fs.existsSync('/var/lib/docker');
@@ -61,6 +69,10 @@ async function createNetwork(paths: LabPaths): Promise<void> {
   await ip(['-n', labSwitchNs, 'link', 'set', 'host', 'master', labBridge, 'up']);
   await ip(['addr', 'add', `${labHostIp}/${labPrefixLength}`, 'dev', labHostVeth]);
   await ip(['link', 'set', labHostVeth, 'up']);
+}
+
+async function createNetwork(paths: LabPaths): Promise<void> {
+  await createSwitch(paths);
   for (const n of labNodes) {
     await ip(['netns', 'add', n.name]);
     await ip(['-n', n.name, 'link', 'set', 'lo', 'up']);
@@ -79,16 +91,20 @@ async function ensureClientKey(paths: LabPaths): Promise<void> {
   }
 }
 
-/** True when every piece of a running lab is there (namespaces, veth, both anchors alive). */
+/** True when every piece of a running lab is there (namespaces, veth, both anchors alive; or the switch and both VMs). */
 async function labRunning(paths: LabPaths): Promise<boolean> {
   const present = await labNetnsPresent();
+  const profile = readLabProfile(paths);
+  if (isVmProfile(profile)) {
+    return present.length === 1 && (await linkExists(labHostVeth)) && vmsRunning(paths, vmFlavourOf(profile));
+  }
   if (present.length !== labNodes.length + 1 || !(await linkExists(labHostVeth))) { return false; }
   return labNodes.every((n) => anchorPid(nodePaths(paths, n)) !== undefined);
 }
 
 /** True when anything of a lab exists (namespaces, veth, live pids). */
 async function labRemnants(paths: LabPaths): Promise<boolean> {
-  if ((await labNetnsPresent()).length > 0 || (await linkExists(labHostVeth))) { return true; }
+  if ((await labNetnsPresent()).length > 0 || (await linkExists(labHostVeth)) || vmRemnants(paths)) { return true; }
   return labNodes.some((n) => {
     const np = nodePaths(paths, n);
     return [np.anchorPid, np.sshdPid, np.etcdPid, np.dockerdPid].some((f) => fs.existsSync(f));
@@ -141,6 +157,16 @@ export async function labUp(paths: LabPaths, requested: UpOptions, log: (line: s
   }
   // recorded before any node starts, so a repair or teardown after a half-failed up knows what runs where
   if (!wasUp) { writeLabProfile(paths, plan.profile); }
+  if (isVmProfile(plan.profile)) {
+    const profile = plan.profile;
+    await phase('image cache', () => ensureVmImages(paths, vmFlavourOf(profile), log));
+    await ensureClientKey(paths);
+    if (!wasUp) { await phase('network', () => createSwitch(paths)); }
+    const vms = await vmBringUp(paths, profile, opts.mode, log, phase);
+    writeLabState(paths, { ...readLabState(paths), mode: opts.mode });
+    writeLabProfile(paths, profile);
+    return { wasUp, phases, totalMs: Date.now() - t0, mode: opts.mode, profile, vms };
+  }
   await phase('image cache', () => ensureImageCache(paths, log));
   if (profileNeedsModernRootfs(plan.profile)) { await phase('modern rootfs', () => ensureModernRootfs(paths, log)); }
   await ensureClientKey(paths);

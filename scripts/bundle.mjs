@@ -56,6 +56,9 @@ const vendor = ['ssh2', 'dockerode'];
 await Promise.all([
   build({ ...common, plugins: [stubNativeAddons, vendorFiles(vendor, './vendor')], entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
   build({ ...common, plugins: [stubNativeAddons, vendorFiles(vendor, './vendor')], entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' }),
+  // programs the lab starts as processes of their own (lab/vmNode.ts, lab/vmAptRepo.ts find them next to dist/cli.js)
+  build({ ...common, entryPoints: ['lab/vmSupervisor.ts'], outfile: 'dist/vmSupervisor.js' }),
+  build({ ...common, entryPoints: ['lab/vmRepoServer.ts'], outfile: 'dist/vmRepoServer.js' }),
   build({ ...common, plugins: [stubNativeAddons], entryPoints: [require.resolve('ssh2')], outfile: 'dist/vendor/ssh2.js' }),
   // dockerode's docker-modem requires ssh2: the one in dist/vendor/ssh2.js
   build({ ...common, plugins: [stubNativeAddons, vendorFiles(['ssh2'], '.')], entryPoints: [require.resolve('dockerode')], outfile: 'dist/vendor/dockerode.js' }),

@@ -27,7 +27,7 @@ describe('lab profiles', () => {
     assert.deepEqual(parseLabArgs(['up', '--profile', 'modern']), { action: 'up', mode: 'cluster', modeGiven: false, profile: 'modern' });
     assert.deepEqual(parseLabArgs(['up', '--mode', 'swarm', '--profile', 'mixed']), { action: 'up', mode: 'swarm', modeGiven: true, profile: 'mixed' });
     assert.deepEqual(parseLabArgs(['up']), { action: 'up', mode: 'cluster', modeGiven: false });
-    assert.throws(() => parseLabArgs(['up', '--profile', 'future']), (e: unknown) => e instanceof LabError && e.code === 'InvalidInput' && /legacy, modern or mixed/.test(e.message));
+    assert.throws(() => parseLabArgs(['up', '--profile', 'future']), (e: unknown) => e instanceof LabError && e.code === 'InvalidInput' && /legacy, modern, mixed, vm or vm-legacy/.test(e.message));
     assert.throws(() => parseLabArgs(['down', '--profile', 'modern']), LabError);
   });
 

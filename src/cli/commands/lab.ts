@@ -6,7 +6,7 @@ import type { LabPaths } from '../../../lab/labLayout';
 
 type Log = (line: string) => void;
 
-async function up(paths: LabPaths, mode: 'cluster' | 'swarm' | 'plain', modeGiven: boolean, io: CliIo, log: Log, profile?: 'legacy' | 'modern' | 'mixed'): Promise<number> {
+async function up(paths: LabPaths, mode: 'cluster' | 'swarm' | 'plain', modeGiven: boolean, io: CliIo, log: Log, profile?: 'legacy' | 'modern' | 'mixed' | 'vm' | 'vm-legacy'): Promise<number> {
   const { labUp } = await import('../../../lab/labUp');
   const { profileSummary } = await import('../../../lab/labProfiles');
   log(`lab up (mode ${mode}${modeGiven ? '' : ', default'}${profile === undefined ? '' : `, profile ${profile}`}) …`);
@@ -16,8 +16,11 @@ async function up(paths: LabPaths, mode: 'cluster' | 'swarm' | 'plain', modeGive
     log(`profile ${r.profile}:`);
     for (const l of profileSummary(r.profile)) { log(`  ${l}`); }
     log(`timings: ${r.phases.map((p) => `${p.name} ${p.ms} ms`).join(', ')}; total ${r.totalMs} ms`);
+    for (const v of r.vms ?? []) {
+      log(`  ${v.node}: ${v.start} start${v.start === 'cold' ? ` (SSH ${v.sshMs} ms, Docker ${v.dockerMs} ms, images ${v.seedMs ?? 0} ms, state saved ${v.saveMs ?? 0} ms)` : ''}, resumed in ${v.resumeMs} ms`);
+    }
     log(`nodes file: ${paths.nodesFile}`);
-    log(`try: ssh -i ${paths.keyFile} -o UserKnownHostsFile=${paths.knownHosts} root@10.99.0.11 docker info`);
+    log(`try: ssh -i ${paths.keyFile} -o UserKnownHostsFile=${paths.knownHosts} ${r.vms === undefined ? 'root' : 'learner'}@10.99.0.11 docker info`);
     return 0;
   } catch (e) {
     io.err(`docker-net-lab lab up failed: ${describeError(e)}\nRun "docker-net-lab lab down" to clean up what was started.\n`);
@@ -35,8 +38,8 @@ async function down(paths: LabPaths, purge: boolean, log: Log): Promise<number> 
 
 /** `docker-net-lab lab up|down|status`: the local two-node lab (Linux, root). */
 export const labCommand: CliCommand = {
-  summary: 'the local two-node lab: up [--mode cluster|swarm|plain] [--profile legacy|modern|mixed], status [--json], down [--purge] (Linux, root)',
-  usage: 'docker-net-lab lab up [--mode cluster|swarm|plain] [--profile legacy|modern|mixed] | status [--json] | down [--purge]',
+  summary: 'the local two-node lab: up [--mode cluster|swarm|plain] [--profile legacy|modern|mixed|vm|vm-legacy], status [--json], down [--purge] (Linux, root)',
+  usage: 'docker-net-lab lab up [--mode cluster|swarm|plain] [--profile legacy|modern|mixed|vm|vm-legacy] | status [--json] | down [--purge]',
   async run(args, io) {
     const { parseLabArgs } = await import('../../../lab/labConfig');
     const { labPaths } = await import('../../../lab/labLayout');
@@ -57,6 +60,17 @@ export const labCommand: CliCommand = {
     }
     const { withLock } = await import('../../../lab/labProc');
     fs.mkdirSync(paths.home, { recursive: true });
+    if (parsed.action === 'up' && (parsed.profile === 'vm' || parsed.profile === 'vm-legacy')) {
+      // the VM images are built before the lab lock is taken: the build touches only the image cache (its own lock)
+      const { ensureVmImages } = await import('../../../lab/vmLab');
+      const { vmFlavourOf } = await import('../../../lab/labProfiles');
+      try {
+        await ensureVmImages(paths, vmFlavourOf(parsed.profile), log);
+      } catch (e) {
+        io.err(`docker-net-lab lab up failed: ${describeError(e)}\n`);
+        return 1;
+      }
+    }
     // one lab command at a time: several users (and test runs) may call "lab up" at once
     return withLock(path.join(paths.home, 'lab.lock'), 30 * 60_000,
       (holder) => log(`waiting for another lab command (pid ${holder}) to finish …`),

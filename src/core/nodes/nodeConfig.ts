@@ -35,8 +35,8 @@ export interface NodeConfig {
 
 /** Versions and userspace of a node, written by the local lab into its nodes file. */
 export interface NodeFacts {
-  /** `legacy` (host binaries) or `modern` (Debian trixie rootfs). */
-  readonly kind?: 'legacy' | 'modern';
+  /** `legacy` (host binaries), `modern` (Debian trixie rootfs) or `vm` (a QEMU virtual machine). */
+  readonly kind?: 'legacy' | 'modern' | 'vm';
   /** Where the node's binaries come from. */
   readonly userspace?: string;
   /** Docker Engine version, e.g. `26.1.5+dfsg1`. */

@@ -57,7 +57,7 @@ export const nodeConfigSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        kind: { enum: ['legacy', 'modern'] },
+        kind: { enum: ['legacy', 'modern', 'vm'] },
         userspace: { type: 'string', maxLength: 200 },
         dockerVersion: { type: 'string', maxLength: 100 },
         etcdVersion: { type: 'string', maxLength: 100 },
