@@ -6,7 +6,7 @@
 // --untrusted: the suite of test/vscode/untrusted in a workspace that is NOT trusted (workspace trust on,
 // restricted mode; see runExtensionTests.mjs --trust); its closing line is "vscode-untrusted: N passed, N failed".
 // --vm: the suite of test/vscode-vm (a learner adds their own two machines), against the VM lab
-// (`lab up --profile vm`); when that is not up it prints why and "vscode-vm: 0 passed, 0 failed (skipped …)".
+// (`lab up --profile vm` or `vm-legacy`); when that is not up it prints why and "vscode-vm: 0 passed, 0 failed (skipped …)".
 // With DOCKER_NET_LAB_OWN_MACHINES=netns it runs against the netns lab instead (as a non-root user with sudo that
 // the suite makes and removes), to develop it where no VM boots. Its closing line is "vscode-vm: N passed, N failed".
 import { runTests } from '@vscode/test-electron';
@@ -44,7 +44,7 @@ if (vm) {
 }
 
 /**
- * Which lab test/vscode-vm runs against: "vm" when the VM lab is up (`lab status` passes on the vm profile),
+ * Which lab test/vscode-vm runs against: the VM profile ("vm" or "vm-legacy") when the VM lab is up (`lab status` passes),
  * "netns" when asked for with DOCKER_NET_LAB_OWN_MACHINES=netns and the netns lab is up; else { skip: why }.
  */
 function ownMachinesTarget() {
@@ -56,7 +56,7 @@ function ownMachinesTarget() {
     profile = undefined;
   }
   const wanted = process.env.DOCKER_NET_LAB_OWN_MACHINES === 'netns' ? 'netns' : 'vm';
-  const isVm = profile === 'vm';
+  const isVm = profile === 'vm' || profile === 'vm-legacy';
   if (wanted === 'vm' && !isVm) {
     return { skip: `the VM lab is not up (lab profile: ${profile ?? 'none'}); start it with: node bin/docker-net-lab.js lab up --profile vm` };
   }
@@ -70,7 +70,7 @@ function ownMachinesTarget() {
   if (status.status !== 0) {
     return { skip: `lab status failed (exit ${status.status ?? status.signal}): ${(status.stderr || status.stdout).trim().split('\n')[0] ?? ''}` };
   }
-  return wanted;
+  return wanted === 'vm' ? profile : wanted;
 }
 
 // Watch our own stdout for the suite's closing line (runTests pipes the child's output through it).
