@@ -1,4 +1,4 @@
-// npm test: every stage in order (lint, typecheck, bundle, unit, lab, tools, vscode, vscode-untrusted, ui, fresh), each with
+// npm test: every stage in order (lint, typecheck, bundle, unit, lab, tools, vscode, vscode-untrusted, vscode-vm, ui, fresh), each with
 // its result, its own "N passed, N failed" line and its duration, then a summary. Exit code 1 when
 // any stage failed. The lab is brought up when it is not running and torn down at the end only if
 // this run brought it up (set DOCKER_NET_LAB_KEEP=1 to keep it).
@@ -94,6 +94,8 @@ const STAGES = [
   { name: 'vscode', run: () => runStreamed('node', ['scripts/run-vscode-tests.mjs'], { timeoutMs: 15 * 60_000 }) },
   // the same harness with workspace trust on and a folder nobody trusted (test/vscode/untrusted)
   { name: 'vscode-untrusted', run: () => runStreamed('node', ['scripts/run-vscode-tests.mjs', '--untrusted'], { timeoutMs: 10 * 60_000 }) },
+  // a learner adds their own two machines (the VM lab's nodes) in VS Code; skips, saying why, when the VM lab is not up
+  { name: 'vscode-vm', run: () => runStreamed('node', ['scripts/run-vscode-tests.mjs', '--vm'], { timeoutMs: 15 * 60_000 }) },
   // typecheck + bundle above built everything: package without building again
   { name: 'ui', run: () => runStreamed('node', ['scripts/ui-smoke.mjs', '--no-build'], { timeoutMs: 15 * 60_000 }) },
   // npm start as a newcomer runs it: empty HOME, XDG dirs and tools cache (cold install), fresh browser

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
-  appendKnownHost, checkHostKey, entryMatchesHost, fingerprintOfKey, keyTypeOfBlob, knownHostsName, parseKnownHosts,
+  appendKnownHost, checkHostKey, entryMatchesHost, fingerprintOfKey, hostKeyCheckCommand, keyTypeOfBlob, knownHostsName, parseKnownHosts,
 } from '../../src/core/ssh/hostKeys';
 
 let dir = '';
@@ -120,5 +120,17 @@ describe('host keys', () => {
     const out = execFileSync('ssh-keygen', ['-F', '[10.99.0.11]:2222', '-f', file], { encoding: 'utf8' });
     assert.ok(out.includes(a.blob.toString('base64')));
     assert.equal(checkHostKey({ host: '10.99.0.11', port: 2222, key: a.blob, knownHosts: [{ file, text: fs.readFileSync(file, 'utf8') }] }).status, 'trusted');
+  });
+});
+
+describe('the command a host-key prompt tells the user to run on the node', () => {
+  it('names the public key file of the presented key type', () => {
+    assert.equal(hostKeyCheckCommand('ssh-ed25519'), 'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub');
+    assert.equal(hostKeyCheckCommand('ecdsa-sha2-nistp256'), 'ssh-keygen -lf /etc/ssh/ssh_host_ecdsa_key.pub');
+    assert.equal(hostKeyCheckCommand('rsa-sha2-512'), 'ssh-keygen -lf /etc/ssh/ssh_host_rsa_key.pub');
+    assert.equal(hostKeyCheckCommand('ssh-rsa'), 'ssh-keygen -lf /etc/ssh/ssh_host_rsa_key.pub');
+  });
+  it('lists every host key for a type it does not know', () => {
+    assert.equal(hostKeyCheckCommand('unknown'), 'for f in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -lf "$f"; done');
   });
 });

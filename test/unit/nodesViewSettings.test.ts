@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { NodeConfig } from '../../src/core/nodes/nodeConfig';
-import { parseUserHostPort, readNodesConfiguration, suggestNodeName, validateNodeName } from '../../src/vscode/nodes/nodeSettings';
+import { parseUserHostPort, readNodesConfiguration, sshConfigFilePath, suggestNodeName, validateNodeName } from '../../src/vscode/nodes/nodeSettings';
 
 const lab: NodeConfig[] = [{ name: 'docker-node1', host: 'node1.lab', port: 22, user: 'root', auth: 'key', keyFile: '/k' }];
 
@@ -18,6 +18,12 @@ describe('nodes view settings', () => {
     assert.deepEqual(cfg.problems.map((p) => [p.index, p.field]), [[1, 'port'], [2, 'port'], [3, 'password'], [4, 'keyFile']]);
     assert.match(cfg.problems[0]!.message, /dockerNetLab\.nodes\[1\]: "port" must be <= 65535/);
     assert.match(cfg.problems[2]!.message, /secrets are never kept in settings/);
+  });
+  it('the ssh config file of Add Node: ~/.ssh/config when the setting is empty, else the setting with ~ expanded', () => {
+    assert.equal(sshConfigFilePath('', '/home/learner'), '/home/learner/.ssh/config');
+    assert.equal(sshConfigFilePath(undefined, '/home/learner'), '/home/learner/.ssh/config');
+    assert.equal(sshConfigFilePath(' ~/lab/ssh_config ', '/home/learner'), '/home/learner/lab/ssh_config');
+    assert.equal(sshConfigFilePath('/etc/lab/ssh_config', '/home/learner'), '/etc/lab/ssh_config');
   });
   it('refuses a settings node that reuses a lab node name, and a non-array value', () => {
     const cfg = readNodesConfiguration([{ name: 'docker-node1', host: 'x', port: 22, user: 'root', auth: 'agent' }], lab);

@@ -37,6 +37,19 @@ describe('~/.ssh/config import', () => {
     assert.match(result.skipped[0]!.reason, /port/);
   });
 
+  it('a learner\'s own machines (User learner, IdentityFile): key auth with the expanded key, and sudo for the root commands', () => {
+    const text = [
+      'Host docker-node1', '  HostName 10.99.0.11', '  User learner', '  IdentityFile ~/.ssh/lab_ed25519', '',
+      'Host docker-node2', '  HostName 10.99.0.12', '  User learner', '  IdentityFile ~/.ssh/lab_ed25519', '',
+    ].join('\n');
+    const { nodes, skipped } = importSshConfig(text, { home: '/home/learner', localUser: 'learner' });
+    assert.deepEqual(skipped, []);
+    assert.deepEqual(nodes, ['docker-node1', 'docker-node2'].map((name, i) => ({
+      name, host: `10.99.0.1${i + 1}`, port: 22, user: 'learner', auth: 'key', keyFile: '/home/learner/.ssh/lab_ed25519', sudo: true,
+    })));
+    assert.equal(result.nodes.find((n) => n.name === 'node1')?.sudo, undefined, 'root needs no sudo');
+  });
+
   it('expands ~ and % tokens', () => {
     assert.equal(expandIdentityFile('~/.ssh/id_%u', '/h', 'me', 'x'), '/h/.ssh/id_me');
     assert.equal(expandIdentityFile('/keys/%h%%', '/h', 'me', 'x'), '/keys/x%');

@@ -37,6 +37,20 @@ export function keyTypeOfBlob(blob: Buffer): string {
   return blob.subarray(4, 4 + len).toString('latin1');
 }
 
+/**
+ * The command that prints, on the node itself, the fingerprint of its host key of this type (what a
+ * host-key prompt tells the user to compare with), e.g. `ssh-keygen -lf /etc/ssh/ssh_host_ecdsa_key.pub`
+ * for `ecdsa-sha2-nistp256`. The public key files are world-readable: no root needed. An unknown type
+ * gives the command for every host key.
+ */
+export function hostKeyCheckCommand(keyType: string): string {
+  const file = keyType === 'ssh-ed25519' ? 'ed25519'
+    : keyType.startsWith('ecdsa-sha2-') ? 'ecdsa'
+      : keyType === 'ssh-rsa' || keyType.startsWith('rsa-sha2-') ? 'rsa'
+        : undefined;
+  return file === undefined ? 'for f in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -lf "$f"; done' : `ssh-keygen -lf /etc/ssh/ssh_host_${file}_key.pub`;
+}
+
 /** Normalises a fingerprint for comparison (accepts it with or without the `=` padding). */
 export function normaliseFingerprint(fp: string): string {
   return fp.trim().replace(/=+$/, '');

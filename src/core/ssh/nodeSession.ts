@@ -13,7 +13,7 @@ import type { ExecOptions, ExecResult, RemoteShell } from '../remoteShell';
 import type { SudoAccess } from './sudoAccess';
 import { classifySudoCheck, classifySudoProbe, sudoCheckCommand, sudoCommandLine, sudoProbeCommand, sudoRefusedCommand, sudoRefusedMessage } from './sudoAccess';
 import type { HostKeyPrompt, HostKeyVerdict } from './hostKeys';
-import { appendKnownHost, checkHostKey, fingerprintOfKey, keyTypeOfBlob, readKnownHostsFiles } from './hostKeys';
+import { appendKnownHost, checkHostKey, fingerprintOfKey, hostKeyCheckCommand, keyTypeOfBlob, readKnownHostsFiles } from './hostKeys';
 
 /**
  * The target a secret is for: who logs in where, and the host key the server proved it holds. A
@@ -390,7 +390,7 @@ export class NodeSession implements RemoteShell {
           }
           return new LabError('HostKeyUnknown',
             `The host key of ${n.name} (${this.where()}) is not known: ${kt} ${fp}. Nothing was sent to the server.`,
-            { ...opts, fix: `Check the fingerprint on the node ("ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub"), then trust it: "ssh-keyscan -p ${n.port} ${n.host} >> ~/.ssh/known_hosts", or add "${fp}" to hostKeyFingerprints of ${n.name}.` });
+            { ...opts, fix: `Check the fingerprint on the node ("${hostKeyCheckCommand(kt)}"), then trust it: "ssh-keyscan -p ${n.port} ${n.host} >> ~/.ssh/known_hosts", or add "${fp}" to hostKeyFingerprints of ${n.name}.` });
       }
     }
     if (err.level === 'client-authentication') {

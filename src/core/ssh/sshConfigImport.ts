@@ -42,8 +42,10 @@ export function expandIdentityFile(value: string, home: string, localUser: strin
  * Turns the `Host` entries of an OpenSSH client config into {@link NodeConfig} candidates: for each
  * alias without wildcards (`*`, `?`, `!`), the effective HostName, User, Port and first
  * IdentityFile as OpenSSH computes them (first value wins, `Host *` defaults apply; `Match exec`
- * is never run). With an IdentityFile the node uses key auth, otherwise ssh-agent. Each candidate
- * is validated with {@link parseNodeConfig}; invalid ones are listed in `skipped`.
+ * is never run). With an IdentityFile the node uses key auth, otherwise ssh-agent. A user other
+ * than `root` gets `sudo: true`: the lab's root commands (hostname, firewall, daemon restarts) then
+ * run through sudo on that node. Each candidate is validated with {@link parseNodeConfig}; invalid
+ * ones are listed in `skipped`.
  */
 export function importSshConfig(text: string, context: SshConfigImportContext = {}): SshConfigImport {
   const home = context.home ?? os.homedir();
@@ -64,13 +66,15 @@ export function importSshConfig(text: string, context: SshConfigImportContext = 
       const host = get('HostName') ?? alias;
       const identity = get('IdentityFile');
       const portText = get('Port') ?? '22';
+      const user = get('User') ?? localUser;
       const candidate: Record<string, unknown> = {
         name: alias,
         host: host.replace(/%h/g, alias),
         port: /^\d+$/.test(portText) ? Number(portText) : portText,
-        user: get('User') ?? localUser,
+        user,
         auth: identity === undefined ? 'agent' : 'key',
         ...(identity === undefined ? {} : { keyFile: expandIdentityFile(identity, home, localUser, host) }),
+        ...(user === 'root' ? {} : { sudo: true }),
       };
       try {
         nodes.push(parseNodeConfig(candidate, `~/.ssh/config Host ${alias}`));

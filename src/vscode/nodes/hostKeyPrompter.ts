@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { HostKeyPrompt, HostKeyPromptInfo } from '../../core/ssh/hostKeys';
+import { hostKeyCheckCommand } from '../../core/ssh/hostKeys';
 
 /**
  * The HostKeyPrompt of the VS Code host: a modal warning with the SHA256 fingerprint, before
@@ -19,7 +20,7 @@ export function createHostKeyPrompt(isTrusted: () => boolean, log: vscode.LogOut
       `The authenticity of ${info.node} (${where}) cannot be established.`,
       {
         modal: true,
-        detail: `${info.keyType} key fingerprint:\n${info.fingerprint}\n\nCompare it with the node's own key ("ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub" on the node) before trusting it.${other}`,
+        detail: `${info.keyType} key fingerprint:\n${info.fingerprint}\n\nCompare it with what the node itself prints for its key ("${hostKeyCheckCommand(info.keyType)}" on the node) before trusting it.${other}`,
       },
       trust,
     );

@@ -8,7 +8,7 @@ import { registerCommand } from '../commands/registry';
 import { inspectUri } from './inspectDocuments';
 import { nodeCommandIds as ids } from './nodeCommandIds';
 import type { NodeServices } from './nodeServices';
-import { nodesSettingKey, parseUserHostPort, suggestNodeName, validateNodeName } from './nodeSettings';
+import { nodesSettingKey, parseUserHostPort, sshConfigFilePath, sshConfigFileSettingKey, suggestNodeName, validateNodeName } from './nodeSettings';
 import type { NodeTerminals } from './nodeTerminals';
 import type { NodesElement } from './nodesViewModel';
 import { containerAddresses } from './nodesViewModel';
@@ -101,17 +101,21 @@ async function askAuth(current?: NodeConfig): Promise<{ auth: AuthMethod; keyFil
   return { auth: 'key', keyFile: file.fsPath };
 }
 
-async function addNode(services: NodeServices): Promise<void> {
+async function addNode(services: NodeServices, log: vscode.LogOutputChannel): Promise<void> {
   const taken = new Set(services.configuration().nodes.map((n) => n.config.name));
-  const imported = importSshConfigFile();
+  const configFile = sshConfigFilePath(vscode.workspace.getConfiguration().get<string>(sshConfigFileSettingKey), os.homedir());
+  const imported = importSshConfigFile(configFile);
+  for (const s of imported.skipped) { log.warn(`Add Node: ${configFile}: Host ${s.alias} skipped: ${s.reason}`); }
   type Item = vscode.QuickPickItem & { node?: NodeConfig };
   const items: Item[] = [{ label: '$(edit) Type user@host:port…', alwaysShow: true }];
   const fromConfig = imported.nodes.filter((n) => !taken.has(n.name));
   if (fromConfig.length > 0) {
-    items.push({ label: '~/.ssh/config', kind: vscode.QuickPickItemKind.Separator });
-    items.push(...fromConfig.map((n): Item => ({ label: `$(server) ${n.name}`, description: `${n.user}@${n.host}:${n.port} · ${n.auth}`, node: n })));
+    items.push({ label: configFile, kind: vscode.QuickPickItemKind.Separator });
+    items.push(...fromConfig.map((n): Item => ({
+      label: `$(server) ${n.name}`, description: `${n.user}@${n.host}:${n.port} · ${n.auth}${n.sudo === true ? ' · sudo' : ''}`, node: n,
+    })));
   }
-  const picked = await vscode.window.showQuickPick(items, { title: 'Add Node', placeHolder: 'A host from ~/.ssh/config, or type an address', ignoreFocusOut: true });
+  const picked = await vscode.window.showQuickPick(items, { title: 'Add Node', placeHolder: `A host from ${configFile}, or type an address`, ignoreFocusOut: true });
   if (picked === undefined) { throw new LabError('Cancelled', 'Cancelled.'); }
   let node: NodeConfig;
   if (picked.node !== undefined) {
@@ -201,7 +205,7 @@ async function openInspect(uri: vscode.Uri): Promise<void> {
 /** Registers the commands of the Lab Nodes view. */
 export function registerNodeCommands(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, services: NodeServices, terminals: NodeTerminals): void {
   const reg = (id: (typeof ids)[keyof typeof ids], f: (arg: unknown) => unknown): void => { registerCommand(context, log, id, (arg: unknown) => f(arg)); };
-  reg(ids.nodeAdd, () => addNode(services));
+  reg(ids.nodeAdd, () => addNode(services, log));
   reg(ids.nodeEdit, (a) => editNode(services, a));
   reg(ids.nodeRemove, (a) => removeNode(services, a));
   reg(ids.nodeConnect, async (a) => { assertTrusted(); await services.connect(await pickNode(services, a, 'Node to connect')); });

@@ -1,5 +1,6 @@
 // Pure (no vscode import): reading the `dockerNetLab.nodes` setting and the local lab's nodes file into
 // one list of nodes plus per-entry problems, and parsing what the user types in "Add Node".
+import * as path from 'node:path';
 import { isLabError } from '../../core/errors';
 import type { NodeConfig } from '../../core/nodes/nodeConfig';
 import { nodeConfigSchema, nodeConfigValidator, parseNodeConfig } from '../../core/nodes/nodesFile';
@@ -46,6 +47,17 @@ export interface NodesConfiguration {
 
 /** The settings key holding the user's nodes. */
 export const nodesSettingKey = 'dockerNetLab.nodes';
+
+/** The settings key naming the OpenSSH client config that "Add Node" offers hosts from. */
+export const sshConfigFileSettingKey = 'dockerNetLab.sshConfigFile';
+
+/** The ssh config file "Add Node" reads: the setting's value with `~` expanded, or `<home>/.ssh/config` when it is empty. */
+export function sshConfigFilePath(setting: unknown, home: string): string {
+  const v = typeof setting === 'string' ? setting.trim() : '';
+  if (v === '') { return path.join(home, '.ssh', 'config'); }
+  if (v === '~') { return home; }
+  return v.startsWith('~/') ? path.join(home, v.slice(2)) : path.resolve(home, v);
+}
 
 /** The first offending field of an entry and a sentence about it (structured ajv errors, not message text). */
 export function describeNodeProblem(value: unknown): { field: string; message: string } | undefined {

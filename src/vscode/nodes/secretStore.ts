@@ -12,10 +12,13 @@ const kindText: Record<SecretRequest['kind'], string> = {
 /**
  * Secrets for the core's SSH sessions: taken from VS Code's SecretStorage (the OS keychain) when
  * one is stored for the same user@host:port and host key ({@link HostBoundSecrets}), else asked
- * with a password input box and stored. A rejected secret (`retry`) is forgotten and asked again.
+ * with a password input box and stored. A rejected secret (`retry`) is forgotten and asked again;
+ * a refused sudo password says so ("sudo refused the password for user@host").
  */
 export class SecretStore implements SecretProvider {
   private readonly bound: HostBoundSecrets;
+  /** The input box shown or last shown: VS Code shows one at a time, and a second one would close the first. */
+  private asking: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly secrets: vscode.SecretStorage, private readonly isTrusted: () => boolean) {
     this.bound = new HostBoundSecrets(secrets);
@@ -29,10 +32,22 @@ export class SecretStore implements SecretProvider {
       const stored = await this.bound.get(request);
       if (stored !== undefined) { return stored; }
     }
+    const turn = this.asking.then(() => this.ask(request));
+    this.asking = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** Asks with a password box, once its turn came; a request that waited finds the answer an earlier box stored for the same target. */
+  private async ask(request: SecretRequest): Promise<string | undefined> {
+    if (request.retry !== true) {
+      const stored = await this.bound.get(request);
+      if (stored !== undefined) { return stored; }
+    }
     const what = kindText[request.kind];
+    const refused = request.retry !== true ? '' : request.kind === 'sudo' ? `sudo refused the password for ${request.user}@${request.host}. ` : 'That was not accepted. ';
     const value = await vscode.window.showInputBox({
       title: `Docker Network Lab: ${request.node}`,
-      prompt: `${request.retry === true ? 'That was not accepted. ' : ''}The ${what} for ${targetAddress(request)}${request.keyFile === undefined ? '' : ` (${request.keyFile})`}, host key ${request.hostKeyFingerprint}. Kept in the OS keychain (VS Code SecretStorage) for this machine and host key only, never in settings.`,
+      prompt: `${refused}The ${what} for ${targetAddress(request)}${request.keyFile === undefined ? '' : ` (${request.keyFile})`}, host key ${request.hostKeyFingerprint}. Kept in the OS keychain (VS Code SecretStorage) for this machine and host key only, never in settings.`,
       password: true,
       ignoreFocusOut: true,
     });
