@@ -61,8 +61,23 @@ describe('kernel plans', () => {
   it('Debian 7 (fake): the backports kernel of its codename', () => {
     const p = kernelPlan(parseOsRelease(fakeDebian7), '3.2.0-4-amd64');
     assert.equal(p.distro, 'debian');
-    assert.match(p.commands[0] ?? '', /wheezy-backports main/);
-    assert.match(p.commands[2] ?? '', /-t wheezy-backports "linux-image-\$\(dpkg --print-architecture\)"/);
+    assert.equal(p.commands[0], 'apt-get update');
+    assert.match(p.commands[1] ?? '', /^if apt-get -s install "linux-image-\$\(dpkg --print-architecture\)" \| grep -q '\^Inst linux-image-'; then /);
+    assert.match(p.commands[1] ?? '', /else echo 'deb http:\/\/archive\.debian\.org\/debian wheezy-backports main'/);
+    assert.match(p.commands[1] ?? '', /-t wheezy-backports "linux-image-\$\(dpkg --print-architecture\)"; fi$/);
+  });
+  it('Debian 12 with a raised minimum: the newer kernel of its own sources first, else bookworm-backports on deb.debian.org', () => {
+    const p = kernelPlan(parseOsRelease(debian12), '6.1.0-28-amd64', { minimumKernel: [6, 2] });
+    assert.equal(p.needed, true);
+    assert.match(p.commands[1] ?? '', /then DEBIAN_FRONTEND=noninteractive apt-get install -y "linux-image-\$\(dpkg --print-architecture\)"; else/);
+    assert.match(p.commands[1] ?? '', /'deb http:\/\/deb\.debian\.org\/debian bookworm-backports main'/);
+    assert.doesNotMatch(p.commands.join('\n'), /archive\.debian\.org/);
+  });
+  it('a Debian codename that is not a plain word never reaches the sources line (hostile os-release)', () => {
+    const hostile = debian12.replace('VERSION_CODENAME=bookworm', "VERSION_CODENAME=x'; touch /tmp/pwned; echo '");
+    const p = kernelPlan(parseOsRelease(hostile), '6.1.0-28-amd64', { minimumKernel: [6, 2] });
+    assert.doesNotMatch(p.commands.join('\n'), /pwned/);
+    assert.match(p.commands[1] ?? '', / stable-backports main'/);
   });
   it('an unknown distribution with an old kernel (fake): needed, but no automatic commands', () => {
     const p = kernelPlan(parseOsRelease(fakeArch), '3.10.0');

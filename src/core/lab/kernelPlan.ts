@@ -65,6 +65,9 @@ function distroOf(os: Readonly<Record<string, string>>): { distro: KernelDistro;
   return { distro: 'unknown', major, version, codename };
 }
 
+/** Debian releases whose backports moved to archive.debian.org. */
+const archivedDebian: readonly string[] = ['wheezy', 'jessie', 'stretch', 'buster'];
+
 /** Options of {@link kernelPlan}. */
 export interface KernelPlanOptions {
   /** ELRepo flavour on RHEL-like systems: long-term (`kernel-lt`, default) or mainline (`kernel-ml`). */
@@ -133,15 +136,22 @@ export function kernelPlan(os: Readonly<Record<string, string>>, kernel: string,
       };
     }
     case 'debian': {
-      const codename = d.codename === '' ? 'stable' : d.codename;
+      // the codename goes into a sources line: only a plain Debian codename is used, else "stable"
+      const codename = /^[a-z]{2,20}$/.test(d.codename) ? d.codename : 'stable';
+      // backports of releases out of support live on archive.debian.org, the others on deb.debian.org
+      const mirror = archivedDebian.includes(codename) ? 'http://archive.debian.org/debian' : 'http://deb.debian.org/debian';
+      const image = '"linux-image-$(dpkg --print-architecture)"';
       return {
         needed: true, distro: d.distro, currentKernel: kernel, reboot: true,
-        reason: `${old} The plan installs the newer kernel from ${codename}-backports.`,
-        notes: ['Old Debian releases keep their backports on archive.debian.org.'],
+        reason: `${old} The plan installs a newer kernel from the node's own apt sources when they offer one, else from ${codename}-backports.`,
+        notes: [`${codename}-backports is added (${mirror}) only when the configured sources have no newer kernel.`],
         commands: [
-          `echo 'deb http://archive.debian.org/debian ${codename}-backports main' > /etc/apt/sources.list.d/docker-net-lab-backports.list`,
-          'apt-get -o Acquire::Check-Valid-Until=false update',
-          `DEBIAN_FRONTEND=noninteractive apt-get install -y -t ${codename}-backports "linux-image-$(dpkg --print-architecture)"`,
+          'apt-get update',
+          `if apt-get -s install ${image} | grep -q '^Inst linux-image-'; then ` +
+            `DEBIAN_FRONTEND=noninteractive apt-get install -y ${image}; ` +
+          `else echo 'deb ${mirror} ${codename}-backports main' > /etc/apt/sources.list.d/docker-net-lab-backports.list && ` +
+            'apt-get -o Acquire::Check-Valid-Until=false update && ' +
+            `DEBIAN_FRONTEND=noninteractive apt-get install -y -t ${codename}-backports ${image}; fi`,
         ],
       };
     }
