@@ -1,4 +1,4 @@
-// npm test: every stage in order (lint, typecheck, bundle, unit, lab, tools, vscode, vscode-untrusted, ui, fresh), each with
+// npm test: every stage in order (lint, typecheck, bundle, unit, lab, tools, vscode, vscode-untrusted, ui, fresh, vm), each with
 // its result, its own "N passed, N failed" line and its duration, then a summary. Exit code 1 when
 // any stage failed. The lab is brought up when it is not running and torn down at the end only if
 // this run brought it up (set DOCKER_NET_LAB_KEEP=1 to keep it).
@@ -99,6 +99,18 @@ const STAGES = [
   // npm start as a newcomer runs it: empty HOME, XDG dirs and tools cache (cold install), fresh browser
   // profile; both nodes connected and a walkthrough step verified (scripts/fresh-start.mjs)
   { name: 'fresh', run: () => runStreamed('node', ['scripts/fresh-start.mjs'], { timeoutMs: 20 * 60_000 }) },
+  // the VM profiles (QEMU VMs with their own kernels, lab/vmLab.ts): the suite brings them up itself, builds the
+  // VM images when the cache lacks them, and leaves the lab down — nothing is restored, so this stage is last
+  {
+    name: 'vm',
+    run() {
+      if (process.getuid?.() !== 0) {
+        console.error('vm: the VM lab needs root (taps, QEMU, the lab switch); run as root or pass --skip=vm');
+        return Promise.resolve({ code: 1, summary: 'vm: not run (needs root)' });
+      }
+      return runStreamed('node', ['scripts/run-node-tests.mjs', 'vm', 'out/test/lab-vm', '--timeout=2400000'], { timeoutMs: 40 * 60_000 });
+    },
+  },
 ];
 
 const results = [];
