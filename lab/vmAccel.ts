@@ -16,7 +16,8 @@ export interface AccelChoice {
 
 /** TCG: every CPU emulated, on one host thread per guest CPU. */
 export const tcgArgs: readonly string[] = ['-accel', 'tcg,thread=multi', '-cpu', 'max'];
-const kvmArgs: readonly string[] = ['-accel', 'kvm', '-cpu', 'host'];
+/** KVM CPU models tried in order: the host's CPU, then QEMU's `max` (PVM's KVM makes QEMU abort on `-cpu host`). */
+const kvmCandidates: readonly (readonly string[])[] = [['-accel', 'kvm', '-cpu', 'host'], ['-accel', 'kvm', '-cpu', 'max']];
 /** How long a stock kernel may take under KVM to print its banner on the serial console. */
 export const kvmProbeMs = 8000;
 
@@ -59,9 +60,20 @@ async function probe(qemu: string, kernel: string, initrd: string, key: string, 
   } catch (e) {
     return tcg(`no usable /dev/kvm: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-  const log = path.join(dir, 'kvm-probe.console');
+  const outcomes: string[] = [];
+  for (const args of kvmCandidates) {
+    const r = await bootOnce(qemu, args, kernel, initrd, path.join(dir, 'kvm-probe.console'));
+    const cpu = args[args.length - 1] ?? '';
+    if (r.seen) { return { accel: 'kvm', args, reason: `a stock kernel booted under KVM with -cpu ${cpu} (banner after ${r.ms} ms)`, hostKey: key }; }
+    outcomes.push(r.exited ? `-cpu ${cpu}: QEMU exited before the kernel started` : `-cpu ${cpu}: no kernel banner on the serial console within ${kvmProbeMs / 1000} s`);
+  }
+  return tcg(`KVM does not run a stock kernel here (e.g. PVM's KVM): ${outcomes.join('; ')}`);
+}
+
+/** Boots the kernel once with `args` and watches the serial console for its banner for up to {@link kvmProbeMs}. */
+async function bootOnce(qemu: string, args: readonly string[], kernel: string, initrd: string, log: string): Promise<{ seen: boolean; exited: boolean; ms: number }> {
   fs.rmSync(log, { force: true });
-  const child = spawn(qemu, [...kvmArgs, '-m', '256', '-smp', '1', '-display', 'none', '-monitor', 'none', '-no-reboot', '-nodefaults',
+  const child = spawn(qemu, [...args, '-m', '256', '-smp', '1', '-display', 'none', '-monitor', 'none', '-no-reboot', '-nodefaults',
     '-kernel', kernel, '-initrd', initrd, '-append', 'console=ttyS0 loglevel=6 panic=-1', '-serial', `file:${log}`], { stdio: 'ignore' });
   const t0 = Date.now();
   let exited = false;
@@ -72,11 +84,10 @@ async function probe(qemu: string, kernel: string, initrd: string, key: string, 
     try { seen = kernelBannerSeen(fs.readFileSync(log, 'utf8')); } catch { /* not yet */ }
     if (seen) { break; }
   }
+  const ms = Date.now() - t0;
+  const exitedByItself = exited;
   if (!exited) { child.kill('SIGKILL'); }
   await new Promise<void>((r) => { if (exited) { r(); } else { child.once('exit', () => r()); } });
   fs.rmSync(log, { force: true });
-  if (seen) { return { accel: 'kvm', args: kvmArgs, reason: `a stock kernel booted under KVM (banner after ${Date.now() - t0} ms)`, hostKey: key }; }
-  return tcg(exited
-    ? 'QEMU with KVM exited before the guest kernel started (e.g. PVM\'s KVM refusing -cpu host)'
-    : `no kernel banner on the serial console within ${kvmProbeMs / 1000} s under KVM (this host's KVM does not run a stock kernel, e.g. PVM)`);
+  return { seen, exited: exitedByItself && !seen, ms };
 }

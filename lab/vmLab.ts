@@ -135,7 +135,8 @@ export async function vmBringUp(paths: LabPaths, profile: VmProfile, mode: LabMo
   const flavour = vmFlavourOf(profile);
   const { record } = await phase('vm rootfs', () => ensureVmRootfs(paths, flavour, log));
   await phase('vm disks', async () => {
-    for (const n of labNodes) { await ensureVmNodeDisk(paths, flavour, n, record, log); }
+    // a running VM's disk is never rewritten (a changed recipe takes effect after lab down)
+    for (const n of labNodes) { if (supervisorPid(vmNodeFiles(paths, flavour, n)) === undefined) { await ensureVmNodeDisk(paths, flavour, n, record, log); } }
   });
   const password = vmSudoPassword(paths);
   const hostPubs = labNodes.map((n) => fs.readFileSync(`${vmNodeFiles(paths, flavour, n).hostKey}.pub`, 'utf8').trim());

@@ -16,7 +16,9 @@ function main(argv: readonly string[]): void {
     process.exit(2);
   }
   const server = http.createServer((req, res) => {
-    const name = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/').replace(/^\/+/, '');
+    // apt asks a flat repository "./" for /./Packages: normalise, then only a plain file name is served
+    let name = '';
+    try { name = path.posix.normalize(`/${decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/')}`).replace(/^\/+/, ''); } catch { name = ''; }
     const file = path.join(dir, name);
     const ok = (req.method === 'GET' || req.method === 'HEAD') && /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/.test(name) && path.dirname(file) === path.resolve(dir);
     let st: fs.Stats | undefined;

@@ -1,4 +1,4 @@
-// npm test: every stage in order (lint, typecheck, bundle, unit, lab, tools, vscode, vscode-untrusted, vscode-vm, ui, fresh), each with
+// npm test: every stage in order (lint, typecheck, bundle, unit, lab, tools, vscode, vscode-untrusted, ui, fresh, vm, vscode-vm), each with
 // its result, its own "N passed, N failed" line and its duration, then a summary. Exit code 1 when
 // any stage failed. The lab is brought up when it is not running and torn down at the end only if
 // this run brought it up (set DOCKER_NET_LAB_KEEP=1 to keep it).
@@ -94,13 +94,39 @@ const STAGES = [
   { name: 'vscode', run: () => runStreamed('node', ['scripts/run-vscode-tests.mjs'], { timeoutMs: 15 * 60_000 }) },
   // the same harness with workspace trust on and a folder nobody trusted (test/vscode/untrusted)
   { name: 'vscode-untrusted', run: () => runStreamed('node', ['scripts/run-vscode-tests.mjs', '--untrusted'], { timeoutMs: 10 * 60_000 }) },
-  // a learner adds their own two machines (the VM lab's nodes) in VS Code; skips, saying why, when the VM lab is not up
-  { name: 'vscode-vm', run: () => runStreamed('node', ['scripts/run-vscode-tests.mjs', '--vm'], { timeoutMs: 15 * 60_000 }) },
   // typecheck + bundle above built everything: package without building again
   { name: 'ui', run: () => runStreamed('node', ['scripts/ui-smoke.mjs', '--no-build'], { timeoutMs: 15 * 60_000 }) },
   // npm start as a newcomer runs it: empty HOME, XDG dirs and tools cache (cold install), fresh browser
   // profile; both nodes connected and a walkthrough step verified (scripts/fresh-start.mjs)
   { name: 'fresh', run: () => runStreamed('node', ['scripts/fresh-start.mjs'], { timeoutMs: 20 * 60_000 }) },
+  // the VM profiles (QEMU VMs with their own kernels, lab/vmLab.ts): the suite brings them up itself, builds the
+  // VM images when the cache lacks them, and leaves the lab down — nothing is restored, so only VM stages follow
+  {
+    name: 'vm',
+    run() {
+      if (process.getuid?.() !== 0) {
+        console.error('vm: the VM lab needs root (taps, QEMU, the lab switch); run as root or pass --skip=vm');
+        return Promise.resolve({ code: 1, summary: 'vm: not run (needs root)' });
+      }
+      return runStreamed('node', ['scripts/run-node-tests.mjs', 'vm', 'out/test/lab-vm', '--timeout=2400000'], { timeoutMs: 40 * 60_000 });
+    },
+  },
+  // a learner adds their own two machines (the VM lab's nodes) in VS Code (test/vscode-vm); the stage brings the
+  // forky VMs up itself (a warm resume of the state the vm stage saved) and takes them down after
+  {
+    name: 'vscode-vm',
+    async run() {
+      if (process.getuid?.() !== 0) {
+        console.error('vscode-vm: the VM lab needs root; run as root or pass --skip=vscode-vm');
+        return { code: 1, summary: 'vscode-vm: not run (needs root)' };
+      }
+      const up = await runStreamed('node', [cli, 'lab', 'up', '--profile', 'vm'], { timeoutMs: 20 * 60_000 });
+      if (up.code !== 0) return { code: 1, summary: 'vscode-vm: lab up --profile vm failed' };
+      const r = await runStreamed('node', ['scripts/run-vscode-tests.mjs', '--vm'], { timeoutMs: 15 * 60_000 });
+      const down = await runStreamed('node', [cli, 'lab', 'down'], { timeoutMs: 5 * 60_000 });
+      return down.code === 0 ? r : { code: 1, summary: `${r.summary ?? ''}; lab down failed` };
+    },
+  },
 ];
 
 const results = [];
