@@ -44,7 +44,7 @@ describe('vm-legacy: the kernel step upgrades and really reboots both VMs', { sk
     const up = lab('up', '--profile', 'vm-legacy');
     assert.equal(up.code, 0, `lab up --profile vm-legacy: ${up.out}\n${up.err}`);
     const upMs = Date.now() - t0;
-    const ips = nodeIps();
+    const ips: readonly string[] = nodeIps;
     const before = ips.map((ip) => bootFacts(ip));
     for (const b of before) { assert.equal(major(b.kernel)[0], 6, `bookworm boots a 6.x kernel, got ${b.kernel}`); }
     for (const b of before) { assert.ok(major(b.kernel)[1] < 2, `bookworm's own kernel is older than 6.2, got ${b.kernel}`); }
