@@ -27,7 +27,7 @@ export function cliWithSudo(progress: string, ...args: string[]): Cmd {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'docker-net-lab.js'), ...args], {
     encoding: 'utf8', timeout: 1_500_000, maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, DOCKER_NET_LAB_PROGRESS: progress, DOCKER_NET_LAB_SUDO_PASSWORD: sudoPassword() },
+    env: { ...process.env, DOCKER_NET_LAB_PROGRESS: progress, DOCKER_NET_LAB_SUDO_PASSWORD: sudoPassword(), DOCKER_NET_LAB_SECRETS_FOR: 'docker-node1,docker-node2' },
   });
   return { code: r.status ?? -1, out: r.stdout ?? '', err: r.stderr ?? '', ms: Date.now() - t0 };
 }
