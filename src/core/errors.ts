@@ -65,7 +65,10 @@ export function isLabError(e: unknown, code?: ErrorCode): e is LabError {
 /** A one-line description of any thrown value, for logs and messages. */
 export function describeError(e: unknown): string {
   if (e instanceof Error) { return e.message; }
-  return typeof e === 'string' ? e : JSON.stringify(e);
+  if (typeof e === 'string') { return e; }
+  // JSON.stringify gives undefined for these and throws on a bigint
+  if (e === undefined || typeof e === 'function' || typeof e === 'symbol' || typeof e === 'bigint') { return String(e); }
+  try { return JSON.stringify(e); } catch { return Object.prototype.toString.call(e); }
 }
 
 /** Throws a `Cancelled` {@link LabError} when the signal is aborted. */

@@ -60,7 +60,7 @@ describe('diagnose --state with a real sudo on a lab node', { skip }, () => {
     const r = diagnoseState('wrong-password');
     const all = `${r.out}\n${r.err}`;
     assert.equal(r.code, 1, all);
-    assert.match(r.out, new RegExp(`${node1}: error \\(SudoFailed\\): sudo on ${node1} refused to run the node checks`), all);
+    assert.match(r.out, new RegExp(`${node1}: error \\(SudoFailed\\): sudo refused the password for ${user}@`), all);
     assert.doesNotMatch(r.out, /^lab state: no known problem found/m, all);
     assert.match(r.err, /1 node\(s\) could not be checked/, all);
   });

@@ -111,9 +111,11 @@ describe('no secrets leak (password login, sudo, passphrase)', () => {
     fs.writeFileSync(path.join(tmp, 'sudo.sha256'), `${sudoHash}\n`, { mode: 0o644 });
     fs.writeFileSync(path.join(fakeBin, 'sudo'), [
       '#!/bin/sh',
-      '# FAKE sudo (test only): reads the password from stdin like "sudo -S -p \'\'", checks it, runs the command as the same user.',
-      '[ "$1" = -S ] && [ "$2" = -p ] && [ "$3" = "" ] && [ "$4" = -- ] || { echo "fake sudo: unexpected arguments" >&2; exit 64; }',
-      'shift 4',
+      '# FAKE sudo (test only): a sudo that wants a password. "sudo -n ..." answers as sudo does without one; "sudo -k -S -p \'\' -- cmd"',
+      '# reads the password from stdin, checks it and runs the command as the same user.',
+      '[ "$1" = -n ] && { echo "sudo: a password is required" >&2; exit 1; }',
+      '[ "$1" = -k ] && [ "$2" = -S ] && [ "$3" = -p ] && [ "$4" = "" ] && [ "$5" = -- ] || { echo "fake sudo: unexpected arguments" >&2; exit 64; }',
+      'shift 5',
       'IFS= read -r pw || exit 1',
       `h=$(printf '%s' "$pw" | sha256sum | cut -d ' ' -f 1)`,
       `[ "$h" = "$(cat ${path.join(tmp, 'sudo.sha256')})" ] || { echo "Sorry, try again." >&2; exit 1; }`,
@@ -189,10 +191,13 @@ describe('no secrets leak (password login, sudo, passphrase)', () => {
       const wrong = new NodeSession(config, { reconnect: false, logger: captureLogger(lines),
         secrets: { getSecret: (q) => Promise.resolve(q.kind === 'sudo' ? `${sudoPassword}-wrong` : password) } });
       try {
-        const w = await wrong.exec('echo should-not-run', { sudo: true, timeoutMs: 15_000 });
-        texts.push(w.stdout, w.stderr);
-        assert.notEqual(w.code, 0);
-        assert.ok(!w.stdout.includes('should-not-run'));
+        await assert.rejects(wrong.exec('echo should-not-run', { sudo: true, timeoutMs: 15_000, onStdout: (s) => out.push(s) }), (e: unknown) => {
+          assert.ok(isLabError(e, 'SudoFailed'), String(e));
+          assert.match(e.message, /sudo refused the password for dnlsecret@/);
+          texts.push(e.message, e.fix ?? '', describeError(e.cause));
+          return true;
+        });
+        assert.ok(!out.join('').includes('should-not-run'), 'the command ran although sudo refused the password');
       } finally { wrong.dispose(); }
       // a wrong login password: AuthFailed, neither password in the error
       const bad = new NodeSession(config, { reconnect: false, logger: captureLogger(lines), secrets: { getSecret: () => Promise.resolve(`${password}-bad`) } });
