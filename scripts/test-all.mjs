@@ -88,7 +88,19 @@ const STAGES = [
         }
         broughtLabUp = !wasUp;
       }
-      return runStreamed('node', ['scripts/run-node-tests.mjs', 'lab', 'out/test/lab']);
+      const r = await runStreamed('node', ['scripts/run-node-tests.mjs', 'lab', 'out/test/lab']);
+      // the stages after this one need the lab: when a test left it down or broken, say what lab status
+      // saw and bring it up again, so one test's leftover does not fail every later stage as well
+      if (!labRunning()) {
+        const st = spawnSync('node', [cli, 'lab', 'status'], { encoding: 'utf8', timeout: 60_000 });
+        console.error(`lab: a lab test left the lab down or broken (lab status exit ${st.status ?? st.signal}):\n${`${st.stdout}${st.stderr}`.trim().slice(-3000)}`);
+        console.error('lab: bringing it up again for the stages that follow');
+        const again = await runStreamed('node', [cli, 'lab', 'up'], { timeoutMs: 20 * 60_000 });
+        if (again.code !== 0) console.error(`lab: lab up after the lab tests failed (exit ${again.code})`);
+        const note = `lab left down by a test; lab up after it: exit ${again.code}`;
+        return { ...r, summary: r.summary ? `${r.summary}; ${note}` : note };
+      }
+      return r;
     },
   },
   { name: 'tools', run: () => runStreamed('node', ['scripts/ensureTools.mjs']) },
