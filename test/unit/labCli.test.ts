@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { CliIo } from '../../src/cli/cliIo';
-import { confirmOnTerminal, eventPrinter, minimumKernelFromEnv, parsePath, summarize } from '../../src/cli/commands/run';
+import { confirmOnTerminal, eventPrinter, parsePath, summarize } from '../../src/cli/commands/run';
+import { minimumKernelFromEnv } from '../../src/core/lab/kernelPlan';
 import { isLabError } from '../../src/core/errors';
 
 function io(): CliIo & { outText: () => string; errText: () => string } {

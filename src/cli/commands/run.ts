@@ -1,7 +1,7 @@
 import { LabError } from '../../core/errors';
 import type { LabDefinition, OverlayPath } from '../../core/lab/labDefinition';
 import { overlayPaths } from '../../core/lab/labDefinition';
-import { parseMinimumKernel } from '../../core/lab/kernelPlan';
+import { minimumKernelFromEnv } from '../../core/lab/kernelPlan';
 import type { ConfirmRequest, RunEvent, StepResult, StepRunner } from '../../core/lab/stepRunner';
 import type { ProgressStore } from '../../core/lab/progressStore';
 import { labNodesFile } from '../../core/nodes/localLabPaths';
@@ -57,18 +57,6 @@ export async function openLabSession(io: CliIo, opts: { nodes?: string | undefin
     logger: cliLogger(io),
   });
   return { lab, nodesFile, progress, runner, dispose: () => shells.dispose() };
-}
-
-/** The variable that raises the kernel the kernel step wants (`major.minor`), e.g. to make an upgrade needed in a test. */
-export const minimumKernelVariable = 'DOCKER_NET_LAB_MIN_KERNEL';
-
-/** The minimum kernel {@link minimumKernelVariable} asks for, or undefined. @throws LabError `InvalidInput` when it is not `major.minor`. */
-export function minimumKernelFromEnv(env: NodeJS.ProcessEnv): readonly [number, number] | undefined {
-  const text = env[minimumKernelVariable];
-  if (text === undefined || text === '') { return undefined; }
-  const v = parseMinimumKernel(text);
-  if (v === undefined) { throw new LabError('InvalidInput', `${minimumKernelVariable} must be major.minor (e.g. 6.2), not "${text.slice(0, 40)}".`); }
-  return v;
 }
 
 /** Prints runner events: each command echoed with its node, output lines prefixed with the node. */

@@ -5,11 +5,33 @@
  * (commands to run as root, then a reboot); the runner shows, confirms, runs them (through sudo on a
  * non-root node), reboots the node and verifies the kernel it comes back with.
  */
+import { LabError } from '../errors';
+import { displayText } from '../util/displayText';
 
 /** Parses a minimum kernel given as text (`6.2`), or `undefined` when it is not `major.minor`. */
 export function parseMinimumKernel(text: string): readonly [number, number] | undefined {
   const m = /^(\d{1,3})\.(\d{1,3})$/.exec(text.trim());
   return m === null ? undefined : [Number(m[1]), Number(m[2])];
+}
+
+/**
+ * The environment variable that raises the kernel the kernel step wants (`major.minor`), read by the CLI and
+ * the extension alike: a teacher (or a test) can make the upgrade needed on nodes whose kernel is new enough.
+ */
+export const minimumKernelVariable = 'DOCKER_NET_LAB_MIN_KERNEL';
+
+/**
+ * The minimum kernel {@link minimumKernelVariable} asks for in `env`, or undefined when it is unset or empty. Pure.
+ * @throws LabError `InvalidInput` when it is not `major.minor`.
+ */
+export function minimumKernelFromEnv(env: Readonly<Record<string, string | undefined>>): readonly [number, number] | undefined {
+  const text = env[minimumKernelVariable];
+  if (text === undefined || text === '') { return undefined; }
+  const v = parseMinimumKernel(text);
+  if (v === undefined) {
+    throw new LabError('InvalidInput', `${minimumKernelVariable} must be major.minor (e.g. 6.2), not "${displayText(text.slice(0, 40))}".`);
+  }
+  return v;
 }
 
 /** The kernel version from which no upgrade is needed. */

@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import { LabError } from '../../core/errors';
 import { redactingLogger } from '../../core/logger';
 import type { LabDefinition, OverlayPath } from '../../core/lab/labDefinition';
+import { minimumKernelFromEnv } from '../../core/lab/kernelPlan';
 import { ProgressStore, defaultProgressFile, progressKey } from '../../core/lab/progressStore';
 import type { RunEvent, StepResult, StepRunner } from '../../core/lab/stepRunner';
 import type { NodeServices } from '../nodes/nodeServices';
@@ -68,11 +69,14 @@ export function createCoreLabBackend(
   };
   const getRunner = async (): Promise<StepRunner> => {
     const { store, hosts } = target();
-    const key = `${store.file}\u0000${store.key}`;
+    // DOCKER_NET_LAB_MIN_KERNEL, as the CLI reads it (a bad value stops the step with its sentence)
+    const minimumKernel = minimumKernelFromEnv(process.env);
+    const key = `${store.file}\u0000${store.key}\u0000${minimumKernel?.join('.') ?? ''}`;
     if (runner?.key === key) { return runner.runner; }
     const [{ StepRunner: Runner }, shells] = await Promise.all([import('../../core/lab/stepRunner'), nodes().shells()]);
     const r = new Runner({
       lab: lab(), shells, progress: store, hosts,
+      ...(minimumKernel === undefined ? {} : { minimumKernel }),
       logger: redactingLogger(log),
       onEvent: (e) => { if (listener !== undefined) { forwardEvent(e, listener); } },
       confirm: (req) => confirm({ kind: req.kind, title: req.title, commands: req.commands, ...(req.notes === undefined ? {} : { notes: req.notes }) }),
