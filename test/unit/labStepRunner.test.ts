@@ -323,6 +323,8 @@ describe('step runner: the kernel built-in (fake CentOS 7 node)', () => {
     assert.equal(h.confirms[0]?.kind, 'kernel');
     assert.equal(h.confirms[0]?.commands.at(-1)?.command, 'reboot');
     assert.ok(h.confirms[0]?.commands.every((c) => c.sudo === true), 'the confirmation says every command needs root');
+    // the confirmation itself says why (a modal is read on its own): the node's kernel and the reason
+    assert.match(h.confirms[0]?.notes?.[0] ?? '', /kernel 3\.10\.\S+: .*older than 3\.16/, JSON.stringify(h.confirms[0]?.notes));
     const cmds = h.shells.commands('docker-node1');
     assert.match(cmds[0] ?? '', /vault\.centos\.org/);
     assert.ok(cmds.indexOf('yum --enablerepo=elrepo-kernel install -y kernel-lt') < cmds.findIndex((c) => c.includes('reboot')));

@@ -113,6 +113,8 @@ suite('kernel upgrade with a real reboot, in VS Code (vm-legacy lab)', function 
     // the learner's own two machines, as Add Node writes them (their host keys are trusted by the prompt above)
     await config.update('dockerNetLab.useLocalLab', false, vscode.ConfigurationTarget.Global);
     await config.update('dockerNetLab.nodes', nodes.map((n) => ({ name: n.name, host: n.host, port: n.port, user: n.user, auth: 'key', keyFile: n.keyFile, sudo: true })), vscode.ConfigurationTarget.Global);
+    await poll(10_000, () => (t?.nodeServices.configuration().nodes.length === 2 ? true : undefined));
+    await t.nodeServices.connect();
     for (const n of nodes) {
       assert.ok((await poll(60_000, () => online(n.name))).value, `${n.name} is not online: ${JSON.stringify(t.nodeServices.snapshot().nodes.find((x) => x.name === n.name))}`);
     }

@@ -806,12 +806,15 @@ export class StepRunner {
     const min = this.options.minimumKernel ?? minimumKernel;
     const plan = kernelPlan(self.osRelease, self.kernel, { minimumKernel: min });
     const os = self.osRelease['PRETTY_NAME'] ?? 'unknown distribution';
-    this.emit({ type: 'info', stepId: step.id, node: self.name, text: `${os}, kernel ${self.kernel}: ${plan.reason}` });
+    const why = `${os}, kernel ${self.kernel}: ${plan.reason}`;
+    this.emit({ type: 'info', stepId: step.id, node: self.name, text: why });
     if (!plan.needed) { return undefined; }
     for (const n of plan.notes) { this.emit({ type: 'info', stepId: step.id, node: self.name, text: `note: ${n}` }); }
     if (plan.commands.length === 0) { return `${self.name}: ${plan.reason}`; }
     const ok = await this.ask({
-      kind: 'kernel', stepId: step.id, title: `Upgrade the kernel of ${self.name} and reboot it.`, notes: plan.notes,
+      kind: 'kernel', stepId: step.id, title: `Upgrade the kernel of ${self.name} and reboot it.`,
+      // the confirmation says why, as the output does (a modal is read on its own)
+      notes: [why, ...plan.notes],
       commands: [...plan.commands, 'reboot'].map((command) => ({ node: self.name, command, sudo: true })),
     });
     if (!ok) { return `${self.name}: the kernel upgrade was not confirmed.`; }
