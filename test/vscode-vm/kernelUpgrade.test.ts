@@ -9,19 +9,18 @@
 // to upgrade to) the suite skips, saying so. What the step changed lives on the VMs' session disks, which the
 // next `lab up` replaces.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { labHome, labKnownHostsFile, labNodesFile } from '../../src/core/nodes/localLabPaths';
+import { labHome, labNodesFile } from '../../src/core/nodes/localLabPaths';
 import type { NodeConfig } from '../../src/core/nodes/nodeConfig';
 import type { NodesFile } from '../../src/core/nodes/nodesFile';
-import { shellQuote } from '../../src/core/util/shellQuote';
 import type { NodesTestApi } from '../../src/vscode/nodes/registerNodes';
 import type { NodesElement } from '../../src/vscode/nodes/nodesViewModel';
 import type { StepsTestApi } from '../../src/vscode/steps/registerSteps';
 import { poll } from '../vscode/polling';
+import { globalSettings, onMachine, stubbableWindow } from './machineSupport';
 
 const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
 const vmProfile = process.env['DOCKER_NET_LAB_OWN_MACHINES'] ?? '';
@@ -36,13 +35,9 @@ function kernelParts(release: string): [number, number] {
 
 suite('kernel upgrade with a real reboot, in VS Code (vm-legacy lab)', function () {
   this.timeout(1_800_000);
-  const w = vscode.window as unknown as Record<string, unknown>;
-  const saved = { showQuickPick: w['showQuickPick'], showInputBox: w['showInputBox'], showWarningMessage: w['showWarningMessage'], showInformationMessage: w['showInformationMessage'], showErrorMessage: w['showErrorMessage'] };
+  const { w, restore: restoreWindow } = stubbableWindow();
   const config = vscode.workspace.getConfiguration();
-  const settingsBefore = {
-    nodes: config.inspect('dockerNetLab.nodes')?.globalValue,
-    useLocalLab: config.inspect('dockerNetLab.useLocalLab')?.globalValue,
-  };
+  const settingsBefore = globalSettings(['dockerNetLab.nodes', 'dockerNetLab.useLocalLab']);
   const envBefore = { xdg: process.env['XDG_CONFIG_HOME'], minKernel: process.env['DOCKER_NET_LAB_MIN_KERNEL'] };
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dnl-vscode-kernel-'));
   let t: Api | undefined;
@@ -53,14 +48,8 @@ suite('kernel upgrade with a real reboot, in VS Code (vm-legacy lab)', function 
   const errors: string[] = [];
 
   /** Runs a command as the learner on a node: ssh with the lab key and the lab's known_hosts; `root` goes through sudo -S. */
-  const onNode = (n: NodeConfig, command: string, root = false): { code: number; out: string } => {
-    const r = spawnSync('ssh', [
-      '-i', n.keyFile ?? '', '-p', String(n.port), '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10',
-      '-o', `UserKnownHostsFile=${labKnownHostsFile()}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'GlobalKnownHostsFile=/dev/null',
-      `${n.user}@${n.host}`, root ? `sudo -S -p '' sh -c ${shellQuote(command)}` : command,
-    ], { input: root ? `${sudoPassword}\n` : '', encoding: 'utf8', timeout: 60_000 });
-    return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}${r.error === undefined ? '' : r.error.message}` };
-  };
+  const onNode = (n: NodeConfig, command: string, root = false): { code: number; out: string } =>
+    onMachine({ user: n.user, host: n.host, port: n.port, keyFile: n.keyFile ?? '' }, command, root ? { sudoPassword } : {});
   const bootFacts = (n: NodeConfig): { kernel: string; bootId: string } => {
     const r = onNode(n, 'uname -r; cat /proc/sys/kernel/random/boot_id');
     assert.equal(r.code, 0, `${n.name}: ${r.out}`);
@@ -122,7 +111,7 @@ suite('kernel upgrade with a real reboot, in VS Code (vm-legacy lab)', function 
 
   suiteTeardown(async function () {
     this.timeout(120_000);
-    Object.assign(w, saved);
+    restoreWindow();
     try {
       if (t !== undefined) {
         for (const n of nodes) {
@@ -134,8 +123,7 @@ suite('kernel upgrade with a real reboot, in VS Code (vm-legacy lab)', function 
       for (const [k, v] of [['XDG_CONFIG_HOME', envBefore.xdg], ['DOCKER_NET_LAB_MIN_KERNEL', envBefore.minKernel]] as const) {
         if (v === undefined) { delete process.env[k]; } else { process.env[k] = v; }
       }
-      await config.update('dockerNetLab.nodes', settingsBefore.nodes, vscode.ConfigurationTarget.Global);
-      await config.update('dockerNetLab.useLocalLab', settingsBefore.useLocalLab, vscode.ConfigurationTarget.Global);
+      await settingsBefore.restore();
       fs.rmSync(work, { recursive: true, force: true });
     }
   });

@@ -27,6 +27,7 @@ import type { NodesTestApi } from '../../src/vscode/nodes/registerNodes';
 import type { NodesElement } from '../../src/vscode/nodes/nodesViewModel';
 import type { StepsTestApi } from '../../src/vscode/steps/registerSteps';
 import { poll, sleep } from '../vscode/polling';
+import { globalSettings, onMachine, stubbableWindow } from './machineSupport';
 
 const EXTENSION_ID = 'docker-network-lab.docker-network-lab';
 // netns, or the VM profile the runner found up (vm: Debian forky, Docker 28; vm-legacy: bookworm, Docker 20.10)
@@ -76,14 +77,9 @@ interface Machine {
 
 suite(`own machines in VS Code (${target === 'vm' ? vmProfile : target} lab)`, function () {
   this.timeout(600_000);
-  const w = vscode.window as unknown as Record<string, unknown>;
-  const saved = { showQuickPick: w['showQuickPick'], showInputBox: w['showInputBox'], showWarningMessage: w['showWarningMessage'], showInformationMessage: w['showInformationMessage'], showErrorMessage: w['showErrorMessage'] };
+  const { w, restore: restoreWindow } = stubbableWindow();
   const config = vscode.workspace.getConfiguration();
-  const settingsBefore = {
-    nodes: config.inspect('dockerNetLab.nodes')?.globalValue,
-    useLocalLab: config.inspect('dockerNetLab.useLocalLab')?.globalValue,
-    sshConfigFile: config.inspect('dockerNetLab.sshConfigFile')?.globalValue,
-  };
+  const settingsBefore = globalSettings(['dockerNetLab.nodes', 'dockerNetLab.sshConfigFile', 'dockerNetLab.useLocalLab']);
   const xdgBefore = process.env['XDG_CONFIG_HOME'];
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dnl-own-machines-'));
   let t: Api;
@@ -104,16 +100,10 @@ suite(`own machines in VS Code (${target === 'vm' ? vmProfile : target} lab)`, f
 
   const knownHosts = labKnownHostsFile();
 
-  /** Runs a command as the learner on a node (ssh with the lab key, the lab's known_hosts), with `input` on stdin. */
-  const asLearner = (m: Machine, command: string, input = ''): { code: number; out: string } => {
-    const r = spawnSync('ssh', [
-      '-i', keyFile, '-p', String(m.port), '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', `UserKnownHostsFile=${knownHosts}`,
-      '-o', 'StrictHostKeyChecking=yes', '-o', 'GlobalKnownHostsFile=/dev/null', `${user}@${m.host}`, command,
-    ], { input, encoding: 'utf8', timeout: 60_000 });
-    return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}${r.error === undefined ? '' : r.error.message}` };
-  };
+  /** Runs a command as the learner on a node (ssh with the lab key, the lab's known_hosts). */
+  const asLearner = (m: Machine, command: string): { code: number; out: string } => onMachine({ user, host: m.host, port: m.port, keyFile }, command);
   /** Runs a command as root on a node: as the learner, `sudo -S` with the password on stdin. */
-  const asRoot = (m: Machine, command: string): { code: number; out: string } => asLearner(m, `sudo -S -p '' sh -c ${shellQuote(command)}`, `${sudoPassword}\n`);
+  const asRoot = (m: Machine, command: string): { code: number; out: string } => onMachine({ user, host: m.host, port: m.port, keyFile }, command, { sudoPassword });
   const online = (name: string): true | undefined => (t.nodeServices.snapshot().nodes.find((n) => n.name === name)?.state === 'online' ? true : undefined);
   const sudoPrompts = (): typeof inputs => inputs.filter((i) => i.prompt.includes('sudo password'));
 
@@ -192,7 +182,7 @@ suite(`own machines in VS Code (${target === 'vm' ? vmProfile : target} lab)`, f
 
   suiteTeardown(async function () {
     this.timeout(120_000);
-    Object.assign(w, saved);
+    restoreWindow();
     try {
       if (t !== undefined) {
         for (const m of machines) {
@@ -219,9 +209,7 @@ suite(`own machines in VS Code (${target === 'vm' ? vmProfile : target} lab)`, f
         spawnSync('userdel', [user]);
       }
       if (xdgBefore === undefined) { delete process.env['XDG_CONFIG_HOME']; } else { process.env['XDG_CONFIG_HOME'] = xdgBefore; }
-      await config.update('dockerNetLab.nodes', settingsBefore.nodes, vscode.ConfigurationTarget.Global);
-      await config.update('dockerNetLab.sshConfigFile', settingsBefore.sshConfigFile, vscode.ConfigurationTarget.Global);
-      await config.update('dockerNetLab.useLocalLab', settingsBefore.useLocalLab, vscode.ConfigurationTarget.Global);
+      await settingsBefore.restore();
       fs.rmSync(work, { recursive: true, force: true });
     }
   });
